@@ -1,0 +1,155 @@
+// The metric model shared by the agent and every plugin.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sluice {
+
+// What a metric's values mean to a consumer such as Prometheus.
+enum class ValueType : uint8_t { kUntyped, kCounter, kGauge, kSummary, kHistogram };
+
+// A field value. The alternatives' order is part of the model: index() is the type tag.
+using FieldValue = std::variant<double, int64_t, uint64_t, bool, std::string>;
+
+struct Tag {
+  std::string key;
+  std::string value;
+  bool operator==(const Tag&) const = default;
+};
+
+struct Field {
+  std::string key;
+  FieldValue value;
+  bool operator==(const Field&) const = default;
+};
+
+// One observation: a name, tags kept sorted by key, fields in insertion order (keys unique),
+// a timestamp in nanoseconds since the Unix epoch, and a value type.
+class Metric {
+ public:
+  Metric() = default;
+  Metric(std::string name, int64_t time_ns, ValueType type = ValueType::kUntyped)
+      : name_(std::move(name)), time_ns_(time_ns), type_(type) {}
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
+  int64_t time() const { return time_ns_; }
+  void set_time(int64_t time_ns) { time_ns_ = time_ns; }
+
+  ValueType type() const { return type_; }
+  void set_type(ValueType type) { type_ = type; }
+
+  const std::vector<Tag>& tags() const { return tags_; }
+  const std::vector<Field>& fields() const { return fields_; }
+
+  // Tags: inserting keeps the order sorted; an existing key gets the new value.
+  void set_tag(std::string_view key, std::string_view value) {
+    auto it = tag_lower_bound(key);
+    if (it != tags_.end() && it->key == key) {
+      it->value.assign(value);
+    } else {
+      tags_.insert(it, Tag{std::string(key), std::string(value)});
+    }
+  }
+  std::optional<std::string_view> tag(std::string_view key) const {
+    auto it = tag_lower_bound(key);
+    if (it != tags_.end() && it->key == key) return std::string_view(it->value);
+    return std::nullopt;
+  }
+  bool has_tag(std::string_view key) const { return tag(key).has_value(); }
+  bool remove_tag(std::string_view key) {
+    auto it = tag_lower_bound(key);
+    if (it == tags_.end() || it->key != key) return false;
+    tags_.erase(it);
+    return true;
+  }
+  // Removes every tag for which keep(tag) is false.
+  template <typename Pred>
+  void retain_tags(Pred keep) {
+    std::erase_if(tags_, [&](const Tag& t) { return !keep(t); });
+  }
+  // Appends a tag without the sorted-order search. The caller guarantees that `key` sorts after
+  // every tag already present (parsers of sorted input use this); otherwise use set_tag.
+  void append_sorted_tag(std::string key, std::string value) {
+    tags_.push_back(Tag{std::move(key), std::move(value)});
+  }
+  void reserve_tags(size_t n) { tags_.reserve(n); }
+  void sort_tags() {
+    std::stable_sort(tags_.begin(), tags_.end(),
+                     [](const Tag& a, const Tag& b) { return a.key < b.key; });
+    // A later duplicate wins, as with set_tag.
+    auto last = std::unique(tags_.rbegin(), tags_.rend(),
+                            [](const Tag& a, const Tag& b) { return a.key == b.key; });
+    tags_.erase(tags_.begin(), last.base());
+  }
+
+  // Fields: an existing key gets the new value, a new key is appended.
+  void set_field(std::string_view key, FieldValue value) {
+    if (Field* f = find_field(key)) {
+      f->value = std::move(value);
+    } else {
+      fields_.push_back(Field{std::string(key), std::move(value)});
+    }
+  }
+  // Appends without looking for an existing key; the caller guarantees the key is new.
+  void append_field(std::string key, FieldValue value) {
+    fields_.push_back(Field{std::move(key), std::move(value)});
+  }
+  void reserve_fields(size_t n) { fields_.reserve(n); }
+  const FieldValue* field(std::string_view key) const {
+    for (const Field& f : fields_) {
+      if (f.key == key) return &f.value;
+    }
+    return nullptr;
+  }
+  Field* find_field(std::string_view key) {
+    for (Field& f : fields_) {
+      if (f.key == key) return &f;
+    }
+    return nullptr;
+  }
+  bool remove_field(std::string_view key) {
+    auto it = std::find_if(fields_.begin(), fields_.end(),
+                           [&](const Field& f) { return f.key == key; });
+    if (it == fields_.end()) return false;
+    fields_.erase(it);
+    return true;
+  }
+  template <typename Pred>
+  void retain_fields(Pred keep) {
+    std::erase_if(fields_, [&](const Field& f) { return !keep(f); });
+  }
+  std::vector<Field>& mutable_fields() { return fields_; }
+
+  bool operator==(const Metric&) const = default;
+
+ private:
+  std::vector<Tag>::iterator tag_lower_bound(std::string_view key) {
+    return std::lower_bound(tags_.begin(), tags_.end(), key,
+                            [](const Tag& t, std::string_view k) { return t.key < k; });
+  }
+  std::vector<Tag>::const_iterator tag_lower_bound(std::string_view key) const {
+    return std::lower_bound(tags_.begin(), tags_.end(), key,
+                            [](const Tag& t, std::string_view k) { return t.key < k; });
+  }
+
+  std::string name_;
+  std::vector<Tag> tags_;
+  std::vector<Field> fields_;
+  int64_t time_ns_ = 0;
+  ValueType type_ = ValueType::kUntyped;
+};
+
+// Metrics move between stages in batches, by ownership.
+using Batch = std::vector<Metric>;
+
+}  // namespace sluice

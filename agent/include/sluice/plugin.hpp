@@ -1,0 +1,127 @@
+// The C++ interfaces of plugins. A plugin only does its own job; the host-owned wrapper around
+// it (pipeline/running_*.hpp) owns filters, renaming, extra tags, scheduling, buffering, retries
+// and statistics.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sluice/metric.hpp"
+#include "sluice/options.hpp"
+
+namespace sluice {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// A plugin's logger: every line carries the plugin's kind, name and alias.
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual void log(LogLevel level, std::string_view message) = 0;
+  virtual bool enabled(LogLevel level) const = 0;
+  void debug(std::string_view m) { log(LogLevel::kDebug, m); }
+  void info(std::string_view m) { log(LogLevel::kInfo, m); }
+  void warn(std::string_view m) { log(LogLevel::kWarn, m); }
+  void error(std::string_view m) { log(LogLevel::kError, m); }
+};
+
+// Where inputs and aggregators put their metrics. Safe to call from any thread.
+class Accumulator {
+ public:
+  virtual ~Accumulator() = default;
+  // A metric whose time is 0 gets the time of the current gather.
+  virtual void add(Metric metric) = 0;
+  // Reports a failure of this gather; it is logged and counted, and the gather goes on.
+  virtual void add_error(std::string_view message) = 0;
+  // The time of the current gather in ns since the epoch (the scheduled tick, not the moment of
+  // the call, so all metrics of one gather line up).
+  virtual int64_t time() const = 0;
+};
+
+// Everything a plugin's factory gets.
+struct PluginContext {
+  const Options& options;
+  Logger& log;
+};
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  // Called on every tick of the input's interval.
+  virtual void gather(Accumulator& acc) = 0;
+};
+
+// An input that produces metrics on its own (a listener, a consumer): started once, then adds
+// to the accumulator from its own threads until stopped. gather() is still called each
+// interval for inputs that want it.
+class ServiceInput : public Input {
+ public:
+  virtual void start(Accumulator& acc) = 0;
+  virtual void stop() = 0;
+  void gather(Accumulator&) override {}
+};
+
+class Processor {
+ public:
+  virtual ~Processor() = default;
+  // Takes a batch and returns the processed batch; may drop, change or add metrics.
+  virtual Batch process(Batch batch) = 0;
+};
+
+// The host serialises calls to add, push and reset.
+class Aggregator {
+ public:
+  virtual ~Aggregator() = default;
+  virtual void add(const Metric& metric) = 0;
+  // Emits the aggregates of the window that ends now.
+  virtual void push(Accumulator& acc) = 0;
+  // Forgets the window's state.
+  virtual void reset() = 0;
+};
+
+// The outcome of one write, which decides what the buffer does with the batch.
+struct WriteResult {
+  enum class Status {
+    kOk,      // delivered: drop from the buffer
+    kRetry,   // transient failure: keep at the front, back off, try again
+    kReject,  // permanent rejection of the whole batch: drop and count as rejected
+    kSplit,   // too large for the receiver: write it again in halves
+  };
+  Status status = Status::kOk;
+  std::string error;
+  std::chrono::nanoseconds retry_after{0};  // the server's own Retry-After, if it sent one
+
+  static WriteResult ok() { return {}; }
+  static WriteResult retry(std::string error, std::chrono::nanoseconds after = {}) {
+    return {Status::kRetry, std::move(error), after};
+  }
+  static WriteResult reject(std::string error) { return {Status::kReject, std::move(error), {}}; }
+  static WriteResult split(std::string error) { return {Status::kSplit, std::move(error), {}}; }
+};
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  // Opens connections. Called before the first write and again after a failed connect; a
+  // failure is reported as retry (the server may come back) and never stops the agent.
+  virtual WriteResult connect() { return WriteResult::ok(); }
+  virtual WriteResult write(std::span<const Metric> batch) = 0;
+  virtual void close() {}
+};
+
+// Turns metrics into bytes (data_format of outputs).
+class Serializer {
+ public:
+  virtual ~Serializer() = default;
+  // Appends the metric's text to out. A metric with nothing to write appends nothing.
+  virtual void serialize(const Metric& metric, std::string& out) = 0;
+  // Appends a whole batch; formats with a batch envelope (json) override this.
+  virtual void serialize_batch(std::span<const Metric> batch, std::string& out) {
+    for (const Metric& m : batch) serialize(m, out);
+  }
+};
+
+}  // namespace sluice

@@ -1,0 +1,110 @@
+#include "pipeline/agent.hpp"
+
+#include <signal.h>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+
+namespace sluice::pipeline {
+namespace {
+
+std::set<std::string> output_identities(const config::Config& config) {
+  std::set<std::string> ids;
+  for (const config::PluginConfig& pc : config.outputs) {
+    ids.insert(pc.identity + "\n" + config.agent_identity);
+  }
+  return ids;
+}
+
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+  return set;
+}
+
+std::string plugin_summary(const config::Config& config) {
+  std::string out;
+  auto list = [&](const char* what, const std::vector<config::PluginConfig>& plugins) {
+    out += fmt::format(" {} [", what);
+    for (size_t i = 0; i < plugins.size(); ++i) out += (i ? " " : "") + plugins[i].id().substr(plugins[i].id().find('.') + 1);
+    out += "]";
+  };
+  list("inputs", config.inputs);
+  list("processors", config.processors);
+  list("aggregators", config.aggregators);
+  list("outputs", config.outputs);
+  return out;
+}
+
+}  // namespace
+
+Agent::Agent(config::LoadOptions load_options, const Clock& clock)
+    : load_options_(std::move(load_options)), clock_(clock) {}
+
+Agent::~Agent() { stop(); }
+
+void Agent::start() {
+  config_ = config::load(load_options_);
+  pipeline_ = std::make_unique<Pipeline>(config_, clock_);
+  pipeline_->start();
+  core::log_info(fmt::format("sluice {} running:{}", SLUICE_VERSION, plugin_summary(config_)));
+}
+
+std::optional<std::string> Agent::reload() {
+  config::Config next;
+  std::unique_ptr<Pipeline> fresh;
+  try {
+    next = config::load(load_options_);
+    fresh = std::make_unique<Pipeline>(next, clock_, pipeline_->outputs());
+  } catch (const std::exception& e) {
+    core::log_error(fmt::format("reload failed, the running configuration stays: {}", e.what()));
+    return std::string(e.what());
+  }
+  std::set<std::string> keep = output_identities(next);
+  int64_t deadline = clock_.now() + config_.agent.shutdown_timeout.count();
+  pipeline_->stop(deadline, keep);
+  pipeline_ = std::move(fresh);
+  config_ = std::move(next);
+  pipeline_->start();
+  core::log_info(fmt::format("configuration reloaded:{}", plugin_summary(config_)));
+  return std::nullopt;
+}
+
+void Agent::flush() {
+  if (pipeline_) pipeline_->flush();
+}
+
+void Agent::stop() {
+  if (!pipeline_) return;
+  core::log_info("stopping: draining the pipeline");
+  pipeline_->stop(clock_.now() + config_.agent.shutdown_timeout.count());
+  pipeline_.reset();
+}
+
+void Agent::block_signals() {
+  sigset_t set = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int Agent::run_until_signalled() {
+  sigset_t set = handled_signals();
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      core::log_info("SIGHUP: reloading the configuration");
+      reload();
+    } else if (sig == SIGUSR1) {
+      core::log_info("SIGUSR1: flushing the outputs");
+      flush();
+    } else {
+      core::log_info(fmt::format("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+      stop();
+      return 0;
+    }
+  }
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,81 @@
+#include "pipeline/memory_buffer.hpp"
+
+#include <algorithm>
+
+namespace sluice::pipeline {
+
+size_t MemoryBuffer::add(SharedBatch batch) {
+  if (!batch || batch->empty()) return 0;
+  std::lock_guard lock(mutex_);
+  size_t incoming = batch->size();
+  size_t dropped = 0;
+  if (size_ + incoming > limit_) {
+    size_t excess = size_ + incoming - limit_;
+    size_t from_held = std::min(excess, size_);
+    pop_front(from_held);
+    dropped += from_held;
+    excess -= from_held;
+    // A batch larger than the whole buffer keeps only its newest metrics.
+    if (excess > 0) {
+      front_seq_ += excess;
+      dropped += excess;
+    }
+    segments_.push_back(Segment{std::move(batch), excess});
+    size_ += incoming - excess;
+    return dropped;
+  }
+  segments_.push_back(Segment{std::move(batch), 0});
+  size_ += incoming;
+  return 0;
+}
+
+void MemoryBuffer::pop_front(size_t n) {
+  size_ -= n;
+  front_seq_ += n;
+  while (n > 0) {
+    Segment& front = segments_.front();
+    size_t take = std::min(n, front.size());
+    front.begin += take;
+    n -= take;
+    if (front.size() == 0) segments_.pop_front();
+  }
+}
+
+BufferLease MemoryBuffer::take(size_t max) {
+  std::lock_guard lock(mutex_);
+  BufferLease lease;
+  lease.first_seq = front_seq_;
+  if (segments_.empty() || max == 0) return lease;
+  const Segment& front = segments_.front();
+  size_t wanted = std::min(max, size_);
+  if (front.size() >= wanted) {
+    lease.keep_alive = front.batch;
+    lease.metrics = std::span<const Metric>(front.batch->data() + front.begin, wanted);
+    return lease;
+  }
+  auto gathered = std::make_shared<Batch>();
+  gathered->reserve(wanted);
+  for (const Segment& segment : segments_) {
+    size_t n = std::min(wanted - gathered->size(), segment.size());
+    gathered->insert(gathered->end(), segment.batch->begin() + static_cast<ptrdiff_t>(segment.begin),
+                     segment.batch->begin() + static_cast<ptrdiff_t>(segment.begin + n));
+    if (gathered->size() == wanted) break;
+  }
+  lease.metrics = std::span<const Metric>(gathered->data(), gathered->size());
+  lease.keep_alive = std::move(gathered);
+  return lease;
+}
+
+void MemoryBuffer::remove(const BufferLease& lease) {
+  std::lock_guard lock(mutex_);
+  uint64_t end_seq = lease.first_seq + lease.size();
+  if (end_seq <= front_seq_) return;  // all dropped meanwhile
+  pop_front(std::min<uint64_t>(end_seq - front_seq_, size_));
+}
+
+size_t MemoryBuffer::size() const {
+  std::lock_guard lock(mutex_);
+  return size_;
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <deque>
+#include <mutex>
+
+#include "pipeline/metric_buffer.hpp"
+
+namespace sluice::pipeline {
+
+// A buffer in memory holding shared batches without copying them. A write takes a span of
+// the front batch when it is large enough; only when a write must gather several small batches
+// are their metrics copied into one.
+class MemoryBuffer final : public MetricBuffer {
+ public:
+  explicit MemoryBuffer(size_t limit) : limit_(limit) {}
+
+  size_t add(SharedBatch batch) override;
+  BufferLease take(size_t max) override;
+  void remove(const BufferLease& lease) override;
+  size_t size() const override;
+  size_t limit() const override { return limit_; }
+
+ private:
+  struct Segment {
+    SharedBatch batch;
+    size_t begin;  // metrics before it are gone
+    size_t size() const { return batch->size() - begin; }
+  };
+  // Removes n metrics from the front.
+  void pop_front(size_t n);
+
+  const size_t limit_;
+  mutable std::mutex mutex_;
+  std::deque<Segment> segments_;
+  size_t size_ = 0;
+  uint64_t front_seq_ = 0;  // sequence number of the oldest metric held
+};
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,78 @@
+// One running configuration: inputs -> processors -> aggregators -> processors -> outputs.
+//
+//   inputs (one thread each) --[bounded channel]--> processing thread: processor chain,
+//   aggregators' add, originals unless dropped --> fan-out (one shared batch) --> outputs
+//   aggregation thread: due windows -> second processor chain -> fan-out
+//   outputs (one thread each): buffer, flush, retry
+#pragma once
+
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "pipeline/channel.hpp"
+#include "pipeline/clock.hpp"
+#include "pipeline/running_aggregator.hpp"
+#include "pipeline/running_input.hpp"
+#include "pipeline/running_output.hpp"
+#include "pipeline/running_processor.hpp"
+
+namespace sluice::pipeline {
+
+using OutputList = std::vector<std::shared_ptr<RunningOutput>>;
+
+class Pipeline {
+ public:
+  // Creates every plugin of `config` (throws config::ConfigError). Outputs in `reusable` whose
+  // identity matches an output of the config are taken over as they are, buffer and all.
+  Pipeline(const config::Config& config, const Clock& clock, const OutputList& reusable = {},
+           size_t channel_capacity = 10000);
+  ~Pipeline();
+
+  void start();
+  // Stops inputs, drains the processors, pushes open windows and lets every output write what
+  // it holds before `deadline`. Outputs whose identity is in `keep` are not stopped but handed
+  // back running. Returns the kept outputs.
+  OutputList stop(int64_t deadline, const std::set<std::string>& keep = {});
+
+  // Asks every output to write now (SIGUSR1).
+  void flush();
+
+  // One pass without threads, for `sluice test` and `sluice once`: gathers every input once at
+  // `time` (rate inputs such as cpu twice, `rate_gap_ns` apart, reporting the second), runs the
+  // processors, and pushes the aggregators.
+  Batch gather_once(int64_t time, int64_t rate_gap_ns);
+  // Hands a batch to the outputs' buffers, as the pipeline does.
+  void fan_out(Batch batch);
+
+  const OutputList& outputs() const { return outputs_; }
+  const std::vector<std::unique_ptr<RunningInput>>& inputs() const { return inputs_; }
+
+ private:
+  void process_loop();
+  void aggregate_loop();
+  // Runs the processors and aggregators on a batch from the inputs; returns what goes on.
+  Batch process(Batch batch);
+
+  const Clock& clock_;
+  BatchChannel channel_;
+  std::vector<std::unique_ptr<RunningInput>> inputs_;
+  std::vector<std::unique_ptr<RunningProcessor>> processors_;
+  std::vector<std::unique_ptr<RunningAggregator>> aggregators_;
+  // Aggregates go through a second set of the processors, so stateful ones keep separate state.
+  std::vector<std::unique_ptr<RunningProcessor>> aggregate_processors_;
+  OutputList outputs_;
+
+  std::thread process_thread_, aggregate_thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool started_ = false;
+};
+
+// The machine's host name, or agent.hostname when set.
+std::string host_name(const config::AgentSettings& agent);
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,252 @@
+#include "pipeline/running_output.hpp"
+
+#include <fmt/format.h>
+
+#include "pipeline/memory_buffer.hpp"
+#include "pipeline/plugin_factory.hpp"
+#include "pipeline/schedule.hpp"
+
+namespace sluice::pipeline {
+
+RunningOutput::RunningOutput(const config::PluginConfig& config, const OutputDefaults& defaults,
+                             const Clock& clock)
+    : id_(config.id()),
+      identity_(config.identity),
+      log_(id_),
+      output_(create_plugin(config, config.info->create_output, log_)),
+      filter_(core::MetricFilter::from_options(config.options)),
+      naming_(MetricNaming::from_options(config.options)),
+      clock_(clock),
+      stats_(StatsRegistry::global().create(config.kind, config.name, config.alias)) {
+  const Options& o = config.options;
+  flush_interval_ = o.is_set("flush_interval") ? o.get_duration("flush_interval").count()
+                                               : defaults.flush_interval;
+  flush_jitter_ = o.is_set("flush_jitter") ? o.get_duration("flush_jitter").count()
+                                           : defaults.flush_jitter;
+  int64_t batch = o.is_set("metric_batch_size") ? o.get_int("metric_batch_size")
+                                                : static_cast<int64_t>(defaults.batch_size);
+  int64_t limit = o.is_set("metric_buffer_limit") ? o.get_int("metric_buffer_limit")
+                                                  : static_cast<int64_t>(defaults.buffer_limit);
+  if (batch <= 0) throw OptionError("metric_batch_size", "must be positive");
+  if (limit <= 0) throw OptionError("metric_buffer_limit", "must be positive");
+  if (flush_interval_ <= 0) throw OptionError("flush_interval", "must be longer than 0s");
+  batch_size_ = static_cast<size_t>(batch);
+  const std::string& when_full = o.get_string("when_full");
+  if (when_full != "drop_oldest" && when_full != "block") {
+    throw OptionError("when_full", "expected drop_oldest or block, got \"" + when_full + "\"");
+  }
+  block_when_full_ = when_full == "block";
+  initial_backoff_ = o.get_duration("retry_initial_backoff").count();
+  max_backoff_ = o.get_duration("retry_max_backoff").count();
+  if (initial_backoff_ <= 0) throw OptionError("retry_initial_backoff", "must be longer than 0s");
+  buffer_ = std::make_unique<MemoryBuffer>(static_cast<size_t>(limit));
+  stats_->buffer_limit = static_cast<uint64_t>(limit);
+}
+
+RunningOutput::~RunningOutput() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+}
+
+void RunningOutput::start() {
+  if (thread_.joinable()) return;  // taken over running from the previous configuration
+  auto self = shared_from_this();
+  // The loop holds a reference, so an abandoned loop never outlives this object.
+  thread_ = std::thread([self] { self->run_loop(); });
+}
+
+void RunningOutput::add(const SharedBatch& batch) {
+  SharedBatch admitted = batch;
+  if (!filter_.selects_everything() || !filter_.modifies_nothing() || !naming_.empty()) {
+    auto copy = std::make_shared<Batch>();
+    for (const Metric& m : *batch) {
+      if (!filter_.selects(m)) continue;
+      Metric mine = m;
+      if (!filter_.modify(mine)) continue;
+      naming_.apply(mine);
+      copy->push_back(std::move(mine));
+    }
+    stats_->metrics_filtered.fetch_add(batch->size() - copy->size(), std::memory_order_relaxed);
+    if (copy->empty()) return;
+    admitted = std::move(copy);
+  }
+  std::unique_lock lock(mutex_);
+  if (block_when_full_) {
+    room_.wait(lock, [&] {
+      size_t held = buffer_->size();
+      return stopping_ || held == 0 || held + admitted->size() <= buffer_->limit();
+    });
+  }
+  size_t dropped = buffer_->add(std::move(admitted));
+  size_t held = buffer_->size();
+  stats_->buffer_size = held;
+  if (dropped > 0) {
+    stats_->metrics_dropped.fetch_add(dropped, std::memory_order_relaxed);
+    dropped_since_log_ += dropped;
+  }
+  if (held >= batch_size_) wake_.notify_all();
+}
+
+void RunningOutput::flush_now() {
+  {
+    std::lock_guard lock(mutex_);
+    flush_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+void RunningOutput::note_retry(const WriteResult& result, size_t metrics) {
+  stats_->write_errors.fetch_add(1, std::memory_order_relaxed);
+  stats_->retries.fetch_add(1, std::memory_order_relaxed);
+  backoff_ = backoff_ == 0 ? initial_backoff_ : std::min(backoff_ * 2, max_backoff_);
+  // Full jitter on half the back-off, so many agents do not retry in step.
+  int64_t wait = backoff_ / 2 + random_jitter(backoff_ / 2 + 1);
+  wait = std::max(wait, static_cast<int64_t>(result.retry_after.count()));
+  retry_at_ = clock_.now() + wait;
+  log_.error(fmt::format("write of {} metrics failed, will retry in {:.1f}s ({} buffered): {}",
+                         metrics, static_cast<double>(wait) / 1e9, buffer_->size(),
+                         result.error));
+}
+
+RunningOutput::Delivery RunningOutput::deliver(const BufferLease& lease) {
+  int64_t started = clock_.now();
+  WriteResult result;
+  try {
+    if (!connected_) {
+      result = output_->connect();
+      connected_ = result.status == WriteResult::Status::kOk;
+    }
+    if (connected_) result = output_->write(lease.metrics);
+  } catch (const std::exception& e) {
+    result = WriteResult::retry(std::string("unexpected error: ") + e.what());
+  }
+  stats_->write_time_ns = static_cast<uint64_t>(std::max<int64_t>(0, clock_.now() - started));
+  switch (result.status) {
+    case WriteResult::Status::kOk:
+      buffer_->remove(lease);
+      stats_->metrics_written.fetch_add(lease.size(), std::memory_order_relaxed);
+      backoff_ = 0;
+      return Delivery::kDone;
+    case WriteResult::Status::kReject:
+      buffer_->remove(lease);
+      stats_->metrics_rejected.fetch_add(lease.size(), std::memory_order_relaxed);
+      stats_->write_errors.fetch_add(1, std::memory_order_relaxed);
+      log_.error(fmt::format("{} metrics rejected and dropped: {}", lease.size(), result.error));
+      return Delivery::kDone;
+    case WriteResult::Status::kSplit: {
+      if (lease.size() == 1) {
+        buffer_->remove(lease);
+        stats_->metrics_rejected.fetch_add(1, std::memory_order_relaxed);
+        log_.error(fmt::format("a single metric is too large and was dropped: {}", result.error));
+        return Delivery::kDone;
+      }
+      size_t half = lease.size() / 2;
+      BufferLease first{lease.metrics.first(half), lease.first_seq, lease.keep_alive};
+      BufferLease second{lease.metrics.subspan(half), lease.first_seq + half, lease.keep_alive};
+      if (deliver(first) == Delivery::kRetry) return Delivery::kRetry;
+      return deliver(second);
+    }
+    case WriteResult::Status::kRetry:
+      note_retry(result, lease.size());
+      return Delivery::kRetry;
+  }
+  return Delivery::kRetry;
+}
+
+RunningOutput::Delivery RunningOutput::write_batches(bool only_full) {
+  while (true) {
+    BufferLease lease = buffer_->take(batch_size_);
+    if (lease.empty() || (only_full && lease.size() < batch_size_)) return Delivery::kDone;
+    Delivery d = deliver(lease);
+    stats_->buffer_size = buffer_->size();
+    room_.notify_all();
+    if (d == Delivery::kRetry) return d;
+  }
+}
+
+void RunningOutput::write_all_once() {
+  std::lock_guard lock(mutex_);
+  write_batches(false);
+}
+
+void RunningOutput::run_loop() {
+  std::unique_lock lock(mutex_);
+  int64_t next_flush = clock_.now() + flush_interval_ + random_jitter(flush_jitter_);
+  while (!stopping_) {
+    bool backing_off = retry_at_ > clock_.now();
+    int64_t deadline = backing_off ? retry_at_ : next_flush;
+    clock_.wait_until(lock, wake_, deadline, [&] {
+      return stopping_ || (!backing_off && (flush_requested_ || buffer_->size() >= batch_size_));
+    });
+    if (stopping_) break;
+    int64_t now = clock_.now();
+    if (now < retry_at_) continue;
+    bool timer = now >= next_flush;
+    bool everything = timer || flush_requested_ || backing_off;
+    flush_requested_ = false;
+    if (dropped_since_log_ > 0) {
+      log_.warn(fmt::format("{} metrics dropped: the buffer of {} is full", dropped_since_log_,
+                            buffer_->limit()));
+      dropped_since_log_ = 0;
+    }
+    // Writing happens without the lock, so inputs can keep adding meanwhile.
+    lock.unlock();
+    write_batches(!everything);
+    lock.lock();
+    if (timer) next_flush = now + flush_interval_ + random_jitter(flush_jitter_);
+  }
+  drain_and_close(lock);
+}
+
+void RunningOutput::drain_and_close(std::unique_lock<std::mutex>& lock) {
+  // Write what is left, retrying until the deadline; the first try does not wait for the
+  // back-off, which may reach past the deadline.
+  retry_at_ = 0;
+  while (buffer_->size() > 0 && clock_.now() < stop_deadline_) {
+    if (retry_at_ > clock_.now()) {
+      clock_.wait_until(lock, wake_, std::min(retry_at_, stop_deadline_), [] { return false; });
+      continue;
+    }
+    lock.unlock();
+    write_batches(false);
+    lock.lock();
+  }
+  try {
+    output_->close();
+  } catch (const std::exception& e) {
+    log_.error(fmt::format("close failed: {}", e.what()));
+  }
+  finished_flag_ = true;
+  finished_.notify_all();
+}
+
+size_t RunningOutput::stop(int64_t deadline) {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  stop_deadline_ = deadline;
+  wake_.notify_all();
+  room_.notify_all();
+  if (!thread_.joinable() && !finished_flag_) drain_and_close(lock);  // never started
+  bool done = clock_.wait_until(lock, finished_, deadline, [&] { return finished_flag_; });
+  size_t left = buffer_->size();
+  lock.unlock();
+  if (done) {
+    if (thread_.joinable()) thread_.join();
+  } else if (thread_.joinable()) {
+    log_.error(fmt::format("did not finish writing before the shutdown deadline; {} metrics lost",
+                           left));
+    thread_.detach();
+  }
+  if (left > 0 && done) {
+    log_.error(fmt::format("{} metrics could not be written before shutdown", left));
+  }
+  return left;
+}
+
+}  // namespace sluice::pipeline

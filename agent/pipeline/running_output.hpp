@@ -1,0 +1,97 @@
+// The host's wrapper around an output: its filter, buffer, flush loop, retries and statistics.
+// The plugin only writes.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "config/config.hpp"
+#include "core/filter.hpp"
+#include "core/log.hpp"
+#include "pipeline/clock.hpp"
+#include "pipeline/metric_buffer.hpp"
+#include "pipeline/metric_naming.hpp"
+#include "pipeline/stats.hpp"
+#include "sluice/plugin.hpp"
+
+namespace sluice::pipeline {
+
+struct OutputDefaults {
+  int64_t flush_interval = 10'000'000'000;
+  int64_t flush_jitter = 0;
+  size_t batch_size = 1000;
+  size_t buffer_limit = 10000;
+};
+
+class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
+ public:
+  // Creates the plugin; throws what the plugin throws (see plugin_factory.hpp).
+  RunningOutput(const config::PluginConfig& config, const OutputDefaults& defaults,
+                const Clock& clock);
+  ~RunningOutput();
+
+  const std::string& id() const { return id_; }
+  // The config this instance was built from; an unchanged identity survives a reload.
+  const std::string& identity() const { return identity_; }
+
+  // Starts the flush loop.
+  void start();
+  // Offers a batch: what the filter selects enters the buffer (shared when nothing changes).
+  // With when_full: block this waits for room.
+  void add(const SharedBatch& batch);
+  // Writes everything buffered now (SIGUSR1).
+  void flush_now();
+  // Stops the loop after a last flush of everything buffered, waiting until `deadline` at the
+  // latest. Returns the number of metrics left unwritten; past the deadline the loop is
+  // abandoned (it keeps this object alive until it returns).
+  size_t stop(int64_t deadline);
+
+  // Writes whatever is buffered now, once, on the calling thread (`sluice once`).
+  void write_all_once();
+
+  size_t buffered() const { return buffer_->size(); }
+  PluginStats& stats() { return *stats_; }
+
+ private:
+  enum class Delivery { kDone, kRetry };
+  void run_loop();
+  // Writes what is buffered until empty or the stop deadline, then closes the output.
+  void drain_and_close(std::unique_lock<std::mutex>& lock);
+  // Writes batches while there are any (`only_full`: only full batches). kRetry after a
+  // retryable failure, with the back-off armed.
+  Delivery write_batches(bool only_full);
+  Delivery deliver(const BufferLease& lease);
+  void note_retry(const WriteResult& result, size_t metrics);
+
+  std::string id_;
+  std::string identity_;
+  core::PluginLogger log_;  // before the plugin, which may keep a reference
+  std::unique_ptr<Output> output_;
+  core::MetricFilter filter_;
+  MetricNaming naming_;
+  bool block_when_full_ = false;
+  int64_t flush_interval_, flush_jitter_;
+  size_t batch_size_;
+  int64_t initial_backoff_, max_backoff_;
+  const Clock& clock_;
+  std::unique_ptr<MetricBuffer> buffer_;
+  std::shared_ptr<PluginStats> stats_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;       // the loop: stop, flush request, full batch
+  std::condition_variable room_;       // blocked writers: the buffer shrank
+  std::condition_variable finished_;   // stop(): the loop has ended
+  bool stopping_ = false;
+  bool finished_flag_ = false;
+  bool flush_requested_ = false;
+  bool connected_ = false;
+  int64_t backoff_ = 0;        // current back-off, 0 when the last write succeeded
+  int64_t retry_at_ = 0;       // no write before this
+  int64_t stop_deadline_ = 0;
+  size_t dropped_since_log_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace sluice::pipeline

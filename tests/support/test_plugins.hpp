@@ -1,0 +1,193 @@
+// Plugins for tests of the host: an input that generates metrics, an output that records what
+// it is given and fails when told, a processor that tags, an aggregator that counts.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "plugin/registry.hpp"
+
+namespace sluice::testing {
+
+// What a "recorder" output saw, shared by name between the test and the plugin instance.
+struct Recording {
+  std::mutex mutex;
+  std::vector<Batch> writes;                // successful writes, in order
+  std::deque<WriteResult> scripted;         // results to return before succeeding
+  std::atomic<int> attempts{0};
+  std::atomic<int> connects{0};
+  std::atomic<int> closes{0};
+
+  size_t metric_count() {
+    std::lock_guard lock(mutex);
+    size_t n = 0;
+    for (const Batch& b : writes) n += b.size();
+    return n;
+  }
+  std::vector<int64_t> values(const std::string& field = "value") {
+    std::lock_guard lock(mutex);
+    std::vector<int64_t> out;
+    for (const Batch& b : writes) {
+      for (const Metric& m : b) {
+        if (const FieldValue* v = m.field(field)) out.push_back(std::get<int64_t>(*v));
+      }
+    }
+    return out;
+  }
+  void script(WriteResult result) {
+    std::lock_guard lock(mutex);
+    scripted.push_back(std::move(result));
+  }
+};
+
+inline std::shared_ptr<Recording> recording(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<Recording>> all;
+  std::lock_guard lock(mutex);
+  auto& r = all[name];
+  if (!r) r = std::make_shared<Recording>();
+  return r;
+}
+
+// Polls `done` for up to `seconds` of real time.
+template <typename Pred>
+bool eventually(Pred done, double seconds = 5.0) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+class GenInput final : public Input {
+ public:
+  explicit GenInput(const Options& o)
+      : count_(o.get_int("count")), name_(o.get_string("metric")),
+        gather_ms_(o.get_int("gather_ms")) {}
+  void gather(Accumulator& acc) override {
+    if (gather_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gather_ms_));
+    for (int64_t i = 0; i < count_; ++i) {
+      Metric m(name_, 0);
+      m.set_tag("n", std::to_string(i % 2));
+      m.set_field("value", int64_t{next_++});
+      acc.add(std::move(m));
+    }
+  }
+
+ private:
+  int64_t count_;
+  std::string name_;
+  int64_t gather_ms_;
+  int64_t next_ = 0;
+};
+
+class RecorderOutput final : public Output {
+ public:
+  explicit RecorderOutput(const Options& o) : rec_(recording(o.get_string("name"))) {}
+  WriteResult connect() override {
+    rec_->connects++;
+    return WriteResult::ok();
+  }
+  WriteResult write(std::span<const Metric> batch) override {
+    rec_->attempts++;
+    std::lock_guard lock(rec_->mutex);
+    if (!rec_->scripted.empty()) {
+      WriteResult r = rec_->scripted.front();
+      rec_->scripted.pop_front();
+      if (r.status != WriteResult::Status::kOk) return r;
+    }
+    rec_->writes.emplace_back(batch.begin(), batch.end());
+    return WriteResult::ok();
+  }
+  void close() override { rec_->closes++; }
+
+ private:
+  std::shared_ptr<Recording> rec_;
+};
+
+class TagProcessor final : public Processor {
+ public:
+  explicit TagProcessor(const Options& o) : key_(o.get_string("key")), value_(o.get_string("value")) {}
+  Batch process(Batch batch) override {
+    for (Metric& m : batch) m.set_tag(key_, value_);
+    return batch;
+  }
+
+ private:
+  std::string key_, value_;
+};
+
+class CountAggregator final : public Aggregator {
+ public:
+  void add(const Metric&) override { ++count_; }
+  void push(Accumulator& acc) override {
+    Metric m("count", 0);
+    m.set_field("value", count_);
+    acc.add(std::move(m));
+  }
+  void reset() override { count_ = 0; }
+
+ private:
+  int64_t count_ = 0;
+};
+
+// A registry with the test plugins and the built-in serializers.
+inline const plugin::Registry& test_registry() {
+  static const plugin::Registry registry = [] {
+    plugin::Registry r;
+    plugin::PluginInfo gen;
+    gen.kind = plugin::Kind::kInput;
+    gen.name = "gen";
+    gen.description = "Generates metrics named `metric` with increasing integer values";
+    gen.options = {{"count", OptionType::kInt, "1", "Metrics per gather"},
+                   {"metric", OptionType::kString, "gen", "Measurement name"},
+                   {"gather_ms", OptionType::kInt, "0", "Time each gather takes"}};
+    gen.create_input = [](const PluginContext& c) { return std::make_unique<GenInput>(c.options); };
+    r.add(gen);
+
+    plugin::PluginInfo rec;
+    rec.kind = plugin::Kind::kOutput;
+    rec.name = "recorder";
+    rec.description = "Records writes";
+    rec.options = {{"name", OptionType::kString, "", "Recording name", true}};
+    rec.create_output = [](const PluginContext& c) {
+      return std::make_unique<RecorderOutput>(c.options);
+    };
+    r.add(rec);
+
+    plugin::PluginInfo tag;
+    tag.kind = plugin::Kind::kProcessor;
+    tag.name = "tag";
+    tag.description = "Sets a tag";
+    tag.options = {{"key", OptionType::kString, "seen", "Tag key"},
+                   {"value", OptionType::kString, "yes", "Tag value"}};
+    tag.create_processor = [](const PluginContext& c) {
+      return std::make_unique<TagProcessor>(c.options);
+    };
+    r.add(tag);
+
+    plugin::PluginInfo count;
+    count.kind = plugin::Kind::kAggregator;
+    count.name = "count";
+    count.description = "Counts metrics per window";
+    count.create_aggregator = [](const PluginContext&) {
+      return std::make_unique<CountAggregator>();
+    };
+    r.add(count);
+
+    for (const plugin::PluginInfo* s : plugin::Registry::builtins().list(plugin::Kind::kSerializer)) {
+      r.add(*s);
+    }
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace sluice::testing

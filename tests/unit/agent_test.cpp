@@ -1,0 +1,153 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/agent.hpp"
+#include "support/test_plugins.hpp"
+
+using namespace sluice::pipeline;
+using sluice::WriteResult;
+using sluice::testing::eventually;
+using sluice::testing::recording;
+
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+struct TempConfig {
+  std::filesystem::path path;
+  explicit TempConfig(const std::string& name) {
+    path = std::filesystem::temp_directory_path() / ("sluice-agent-test-" + name + ".yaml");
+  }
+  ~TempConfig() { std::filesystem::remove(path); }
+  void write(const std::string& text) const { std::ofstream(path) << text; }
+  sluice::config::LoadOptions load() const {
+    sluice::config::LoadOptions options;
+    options.files = {path.string()};
+    options.registry = &sluice::testing::test_registry();
+    return options;
+  }
+};
+
+std::vector<int64_t> range(int64_t n) {
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < n; ++i) v.push_back(i);
+  return v;
+}
+
+const char* kAgent =
+    "agent: {interval: 1s, flush_interval: 1s, omit_hostname: true, shutdown_timeout: 5s}\n";
+
+}  // namespace
+
+TEST_CASE("metrics flow from an input through a processor and an aggregator to outputs") {
+  ManualClock clock(1'000 * kSecond);
+  TempConfig file("flow");
+  file.write(std::string(kAgent) +
+             "inputs:\n  - gen: {count: 3, collection_offset: 500ms}\n"
+             "processors:\n  - tag: {key: stage, value: processed}\n"
+             "aggregators:\n  - count: {period: 10s, delay: 0s}\n"
+             "outputs:\n  - recorder: {name: flow-all}\n"
+             "  - recorder: {name: flow-counts, namepass: [count]}\n");
+  Agent agent(file.load(), clock);
+  agent.start();
+  // Gathers at 1000.5 s, 1001.5 s, ... 1009.5 s: all inside the window [1000 s, 1010 s).
+  clock.advance(kSecond / 2);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(eventually([&] {
+      return agent.pipeline().inputs()[0]->stats().metrics_gathered == 3u * (i + 1);
+    }));
+    if (i < 9) clock.advance(kSecond);
+  }
+  clock.advance(kSecond / 2);  // 1010 s: the window is due
+  REQUIRE(eventually([&] {
+    for (const auto& s : StatsRegistry::global().snapshot()) {
+      if (s->name == "count" && s->metrics_out == 1) return true;
+    }
+    return false;
+  }));
+  clock.advance(kSecond);  // a flush
+  REQUIRE(eventually([&] { return recording("flow-counts")->metric_count() == 1; }));
+  agent.stop();
+  auto all = recording("flow-all");
+  std::lock_guard lock(all->mutex);
+  for (const auto& batch : all->writes) {
+    for (const auto& m : batch) CHECK(m.tag("stage") == "processed");  // originals and aggregates
+  }
+  // The window [1000 s, 1010 s) saw the gathers at 1000..1009 s.
+  auto counts = recording("flow-counts")->values();
+  REQUIRE(counts.size() >= 1);
+  CHECK(counts[0] == 30);
+}
+
+TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers; a bad config changes nothing") {
+  ManualClock clock(2'000 * kSecond);
+  auto kept = recording("reload-kept");
+  for (int i = 0; i < 3; ++i) kept->script(WriteResult::retry("server down"));
+  auto dropped = recording("reload-removed");
+  TempConfig file("reload");
+  const std::string kept_output =
+      "  - recorder: {name: reload-kept, retry_initial_backoff: 1h, retry_max_backoff: 1h}\n";
+  file.write(std::string(kAgent) + "inputs:\n  - gen: {count: 1, collection_offset: 500ms}\noutputs:\n" + kept_output +
+             "  - recorder: {name: reload-removed}\n");
+  Agent agent(file.load(), clock);
+  agent.start();
+  RunningOutput* before = agent.pipeline().outputs()[0].get();
+  for (uint64_t i = 1; i <= 3; ++i) {
+    clock.advance(kSecond);
+    REQUIRE(eventually([&] {
+      return agent.pipeline().inputs()[0]->stats().metrics_gathered == i;
+    }));
+  }
+  REQUIRE(eventually([&] { return before->buffered() == 3 && kept->attempts >= 1; }));
+
+  // Good config: the input changes, the kept output does not, the other output goes.
+  file.write(std::string(kAgent) + "inputs:\n  - gen: {count: 2, metric: other, collection_offset: 500ms}\noutputs:\n" +
+             kept_output);
+  CHECK_FALSE(agent.reload());
+  REQUIRE(agent.pipeline().outputs().size() == 1);
+  CHECK(agent.pipeline().outputs()[0].get() == before);
+  CHECK(before->buffered() == 3);  // nothing lost, nothing written yet
+  CHECK(dropped->closes == 1);
+  CHECK(dropped->values() == std::vector<int64_t>{0, 1, 2});  // written before it went
+
+  // Bad config: the error is returned and the running pipeline stays.
+  Pipeline* running = &agent.pipeline();
+  file.write(std::string(kAgent) + "inputs:\n  - gen: {cuont: 2}\n");
+  auto error = agent.reload();
+  REQUIRE(error);
+  CHECK(error->find("unknown option \"cuont\"") != std::string::npos);
+  CHECK(&agent.pipeline() == running);
+  clock.advance(kSecond);
+  REQUIRE(eventually([&] { return before->buffered() == 5; }));  // still gathering (2 a tick)
+
+  // Shutdown drains: the retries pass now and every metric arrives once, in order.
+  {
+    std::lock_guard lock(kept->mutex);
+    kept->scripted.clear();
+  }
+  agent.stop();
+  CHECK(kept->metric_count() == 5);
+  CHECK(kept->values() == std::vector<int64_t>{0, 1, 2, 0, 1});
+}
+
+TEST_CASE("shutdown drains what is gathered into the outputs within the deadline") {
+  ManualClock clock(3'000 * kSecond);
+  TempConfig file("drain");
+  file.write(
+      "agent: {interval: 1s, flush_interval: 1h, omit_hostname: true}\n"
+      "inputs:\n  - gen: {count: 50, collection_offset: 500ms}\noutputs:\n  - recorder: {name: shutdown-drain}\n");
+  Agent agent(file.load(), clock);
+  agent.start();
+  for (int i = 0; i < 4; ++i) {
+    clock.advance(kSecond);
+    REQUIRE(eventually([&] {
+      auto& stats = agent.pipeline().inputs()[0]->stats();
+      return stats.metrics_gathered == 50u * (i + 1);
+    }));
+  }
+  CHECK(recording("shutdown-drain")->metric_count() == 0);  // the flush is an hour away
+  agent.stop();
+  CHECK(recording("shutdown-drain")->values() == range(200));
+}

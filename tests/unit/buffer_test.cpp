@@ -1,0 +1,76 @@
+#include <doctest/doctest.h>
+
+#include "pipeline/memory_buffer.hpp"
+
+using sluice::Batch;
+using sluice::Metric;
+using namespace sluice::pipeline;
+
+namespace {
+
+SharedBatch batch_of(int64_t first, int64_t count) {
+  auto b = std::make_shared<Batch>();
+  for (int64_t i = first; i < first + count; ++i) {
+    Metric m("m", i + 1);
+    m.set_field("value", i);
+    b->push_back(std::move(m));
+  }
+  return b;
+}
+
+std::vector<int64_t> values(const BufferLease& lease) {
+  std::vector<int64_t> out;
+  for (const Metric& m : lease.metrics) out.push_back(std::get<int64_t>(*m.field("value")));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a lease comes from the front and leaves only when removed") {
+  MemoryBuffer buffer(100);
+  buffer.add(batch_of(0, 5));
+  buffer.add(batch_of(5, 5));
+  BufferLease lease = buffer.take(3);
+  CHECK(values(lease) == std::vector<int64_t>{0, 1, 2});
+  CHECK(buffer.size() == 10);
+  // Not removed (a failed write): the same metrics come again.
+  CHECK(values(buffer.take(3)) == std::vector<int64_t>{0, 1, 2});
+  buffer.remove(lease);
+  CHECK(buffer.size() == 7);
+  // A lease across two batches gathers them in order.
+  CHECK(values(buffer.take(4)) == std::vector<int64_t>{3, 4, 5, 6});
+}
+
+TEST_CASE("the front batch is lent without copying when it is large enough") {
+  MemoryBuffer buffer(100);
+  SharedBatch b = batch_of(0, 10);
+  buffer.add(b);
+  BufferLease lease = buffer.take(4);
+  CHECK(lease.metrics.data() == b->data());
+  CHECK(lease.keep_alive == b);
+}
+
+TEST_CASE("a full buffer drops the oldest metrics and counts them") {
+  MemoryBuffer buffer(10);
+  CHECK(buffer.add(batch_of(0, 8)) == 0);
+  CHECK(buffer.add(batch_of(8, 5)) == 3);
+  CHECK(buffer.size() == 10);
+  CHECK(values(buffer.take(10)).front() == 3);
+  // A batch larger than the whole buffer keeps its newest metrics.
+  CHECK(buffer.add(batch_of(100, 15)) == 15);
+  CHECK(buffer.size() == 10);
+  CHECK(values(buffer.take(10)) ==
+        std::vector<int64_t>{105, 106, 107, 108, 109, 110, 111, 112, 113, 114});
+}
+
+TEST_CASE("metrics dropped during a write are not removed twice") {
+  MemoryBuffer buffer(10);
+  buffer.add(batch_of(0, 10));
+  BufferLease lease = buffer.take(4);  // 0..3 being written
+  buffer.add(batch_of(10, 6));         // drops 0..5 meanwhile
+  buffer.remove(lease);                // 0..3 are gone already
+  CHECK(buffer.size() == 10);
+  CHECK(values(buffer.take(10)).front() == 6);
+  // The lease's metrics stay valid while it is held.
+  CHECK(values(lease) == std::vector<int64_t>{0, 1, 2, 3});
+}

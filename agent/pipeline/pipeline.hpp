@@ -46,6 +46,9 @@ class Pipeline {
   Batch gather_once(int64_t time, int64_t rate_gap_ns);
   // Hands a batch to the outputs' buffers, as the pipeline does.
   void fan_out(Batch batch);
+  // Hands a batch to the running pipeline as an input would (blocks while the channel is
+  // full). False once stopping.
+  bool accept(Batch batch) { return channel_.push(std::move(batch)); }
 
   const OutputList& outputs() const { return outputs_; }
   const std::vector<std::unique_ptr<RunningInput>>& inputs() const { return inputs_; }

@@ -75,6 +75,9 @@ const std::vector<OptionSpec> kOutputCommon = with_filters({
     {"metric_buffer_limit", OptionType::kInt, "", "Buffered metrics (default: the agent's)"},
     {"when_full", OptionType::kString, "drop_oldest",
      "When the buffer is full: drop_oldest (counted and logged) or block the pipeline"},
+    {"startup_error_behavior", OptionType::kString, "retry",
+     "If the first connect fails: retry (keep buffering and retrying), error (refuse to "
+     "start) or ignore (run without this output)"},
     {"retry_initial_backoff", OptionType::kDuration, "1s", "First wait after a failed write"},
     {"retry_max_backoff", OptionType::kDuration, "1m", "Longest wait between retries"},
     {"name_override", OptionType::kString, "", "Replace the measurement name"},

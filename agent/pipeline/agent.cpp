@@ -58,6 +58,7 @@ std::optional<std::string> Agent::reload() {
   try {
     next = config::load(load_options_);
     fresh = std::make_unique<Pipeline>(next, clock_, pipeline_->outputs());
+    fresh->connect_outputs();
   } catch (const std::exception& e) {
     core::log_error(fmt::format("reload failed, the running configuration stays: {}", e.what()));
     return std::string(e.what());

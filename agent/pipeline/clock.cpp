@@ -30,11 +30,17 @@ const SystemClock& SystemClock::instance() {
 
 bool ManualClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                              int64_t deadline, const std::function<bool()>& wake) const {
+  ++waiters_;
+  bool woken = true;
   while (!wake()) {
-    if (now() >= deadline) return false;
+    if (now() >= deadline) {
+      woken = false;
+      break;
+    }
     cv.wait_for(lock, std::chrono::milliseconds(1));
   }
-  return true;
+  --waiters_;
+  return woken;
 }
 
 }  // namespace sluice::pipeline

@@ -39,9 +39,13 @@ class ManualClock final : public Clock {
   void set(int64_t ns) { now_ = ns; }
   bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                   int64_t deadline, const std::function<bool()>& wake) const override;
+  // Threads inside wait_until now. A test that waits for all its threads to be waiting
+  // before it advances the clock knows each has seen the time before.
+  int waiters() const { return waiters_.load(); }
 
  private:
   std::atomic<int64_t> now_;
+  mutable std::atomic<int> waiters_{0};
 };
 
 }  // namespace sluice::pipeline

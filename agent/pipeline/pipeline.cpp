@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include <fmt/format.h>
+
+#include "core/log.hpp"
 #include "pipeline/plugin_factory.hpp"
 
 namespace sluice::pipeline {
@@ -76,7 +79,26 @@ Pipeline::~Pipeline() {
   if (started_) stop(clock_.now());
 }
 
+void Pipeline::connect_outputs() {
+  if (outputs_connected_) return;
+  outputs_connected_ = true;
+  using Behavior = RunningOutput::StartupErrorBehavior;
+  std::erase_if(outputs_, [](const std::shared_ptr<RunningOutput>& output) {
+    if (output->startup_error_behavior() == Behavior::kRetry) return false;
+    std::string error = output->connect_now();
+    if (error.empty()) return false;
+    if (output->startup_error_behavior() == Behavior::kError) {
+      throw std::runtime_error(output->id() + ": cannot connect at startup: " + error +
+                               " (startup_error_behavior: error)");
+    }
+    core::log_warn(fmt::format("[{}] cannot connect at startup, running without it: {} "
+                               "(startup_error_behavior: ignore)", output->id(), error));
+    return true;
+  });
+}
+
 void Pipeline::start() {
+  connect_outputs();
   started_ = true;
   for (auto& output : outputs_) output->start();
   process_thread_ = std::thread([this] { process_loop(); });

@@ -31,6 +31,10 @@ class Pipeline {
            size_t channel_capacity = 10000);
   ~Pipeline();
 
+  // Connects the outputs whose startup_error_behavior is error or ignore: throws
+  // std::runtime_error for the first, leaves out the second when the connect fails. Called by
+  // start(); call it earlier to find out before anything runs.
+  void connect_outputs();
   void start();
   // Stops inputs, drains the processors, pushes open windows and lets every output write what
   // it holds before `deadline`. Outputs whose identity is in `keep` are not stopped but handed
@@ -73,6 +77,7 @@ class Pipeline {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool started_ = false;
+  bool outputs_connected_ = false;
 };
 
 // The machine's host name, or agent.hostname when set.

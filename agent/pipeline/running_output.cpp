@@ -36,6 +36,15 @@ RunningOutput::RunningOutput(const config::PluginConfig& config, const OutputDef
     throw OptionError("when_full", "expected drop_oldest or block, got \"" + when_full + "\"");
   }
   block_when_full_ = when_full == "block";
+  const std::string& on_startup_error = o.get_string("startup_error_behavior");
+  if (on_startup_error == "error") {
+    startup_behavior_ = StartupErrorBehavior::kError;
+  } else if (on_startup_error == "ignore") {
+    startup_behavior_ = StartupErrorBehavior::kIgnore;
+  } else if (on_startup_error != "retry") {
+    throw OptionError("startup_error_behavior",
+                      "expected retry, error or ignore, got \"" + on_startup_error + "\"");
+  }
   initial_backoff_ = o.get_duration("retry_initial_backoff").count();
   max_backoff_ = o.get_duration("retry_max_backoff").count();
   if (initial_backoff_ <= 0) throw OptionError("retry_initial_backoff", "must be longer than 0s");
@@ -52,6 +61,19 @@ RunningOutput::~RunningOutput() {
     wake_.notify_all();
     thread_.join();
   }
+}
+
+std::string RunningOutput::connect_now() {
+  std::lock_guard lock(mutex_);
+  if (connected_) return "";
+  WriteResult result;
+  try {
+    result = output_->connect();
+  } catch (const std::exception& e) {
+    result = WriteResult::retry(e.what());
+  }
+  connected_ = result.status == WriteResult::Status::kOk;
+  return connected_ ? "" : (result.error.empty() ? "connect failed" : result.error);
 }
 
 void RunningOutput::start() {
@@ -102,13 +124,14 @@ void RunningOutput::flush_now() {
 }
 
 void RunningOutput::note_retry(const WriteResult& result, size_t metrics) {
-  stats_->write_errors.fetch_add(1, std::memory_order_relaxed);
-  stats_->retries.fetch_add(1, std::memory_order_relaxed);
   backoff_ = backoff_ == 0 ? initial_backoff_ : std::min(backoff_ * 2, max_backoff_);
   // Full jitter on half the back-off, so many agents do not retry in step.
   int64_t wait = backoff_ / 2 + random_jitter(backoff_ / 2 + 1);
   wait = std::max(wait, static_cast<int64_t>(result.retry_after.count()));
   retry_at_ = clock_.now() + wait;
+  // Counted once the retry is scheduled, so whoever sees the count sees the schedule.
+  stats_->write_errors.fetch_add(1, std::memory_order_relaxed);
+  stats_->retries.fetch_add(1, std::memory_order_relaxed);
   log_.error(fmt::format("write of {} metrics failed, will retry in {:.1f}s ({} buffered): {}",
                          metrics, static_cast<double>(wait) / 1e9, buffer_->size(),
                          result.error));

@@ -36,6 +36,12 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   // The config this instance was built from; an unchanged identity survives a reload.
   const std::string& identity() const { return identity_; }
 
+  enum class StartupErrorBehavior { kRetry, kError, kIgnore };
+  StartupErrorBehavior startup_error_behavior() const { return startup_behavior_; }
+  // Connects now, before the loop starts (for startup_error_behavior error and ignore).
+  // Returns the connect error, or "" when connected.
+  std::string connect_now();
+
   // Starts the flush loop.
   void start();
   // Offers a batch: what the filter selects enters the buffer (shared when nothing changes).
@@ -72,6 +78,7 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   core::MetricFilter filter_;
   MetricNaming naming_;
   bool block_when_full_ = false;
+  StartupErrorBehavior startup_behavior_ = StartupErrorBehavior::kRetry;
   int64_t flush_interval_, flush_jitter_;
   size_t batch_size_;
   int64_t initial_backoff_, max_backoff_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "pipeline/clock.hpp"
 #include "plugin/registry.hpp"
 
 namespace sluice::testing {
@@ -23,6 +24,7 @@ struct Recording {
   std::atomic<int> attempts{0};
   std::atomic<int> connects{0};
   std::atomic<int> closes{0};
+  std::string connect_error;  // while set, connect() fails with it
 
   size_t metric_count() {
     std::lock_guard lock(mutex);
@@ -66,6 +68,12 @@ bool eventually(Pred done, double seconds = 5.0) {
   return done();
 }
 
+// Waits until `threads` threads wait on the clock, so that advancing it next is seen by all of
+// them at the same point of their loops.
+inline bool settle(const pipeline::ManualClock& clock, int threads) {
+  return eventually([&] { return clock.waiters() >= threads; });
+}
+
 class GenInput final : public Input {
  public:
   explicit GenInput(const Options& o)
@@ -93,6 +101,8 @@ class RecorderOutput final : public Output {
   explicit RecorderOutput(const Options& o) : rec_(recording(o.get_string("name"))) {}
   WriteResult connect() override {
     rec_->connects++;
+    std::lock_guard lock(rec_->mutex);
+    if (!rec_->connect_error.empty()) return WriteResult::retry(rec_->connect_error);
     return WriteResult::ok();
   }
   WriteResult write(std::span<const Metric> batch) override {

@@ -10,6 +10,7 @@ using namespace sluice::pipeline;
 using sluice::WriteResult;
 using sluice::testing::eventually;
 using sluice::testing::recording;
+using sluice::testing::settle;
 
 namespace {
 
@@ -53,11 +54,13 @@ TEST_CASE("metrics flow from an input through a processor and an aggregator to o
   Agent agent(file.load(), clock);
   agent.start();
   // Gathers at 1000.5 s, 1001.5 s, ... 1009.5 s: all inside the window [1000 s, 1010 s).
+  REQUIRE(settle(clock, 4));  // the input, the aggregation and two outputs
   clock.advance(kSecond / 2);
   for (int i = 0; i < 10; ++i) {
     REQUIRE(eventually([&] {
       return agent.pipeline().inputs()[0]->stats().metrics_gathered == 3u * (i + 1);
     }));
+    REQUIRE(settle(clock, 4));  // the input, the aggregation and two outputs
     if (i < 9) clock.advance(kSecond);
   }
   clock.advance(kSecond / 2);  // 1010 s: the window is due
@@ -95,6 +98,7 @@ TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers; a bad confi
   agent.start();
   RunningOutput* before = agent.pipeline().outputs()[0].get();
   for (uint64_t i = 1; i <= 3; ++i) {
+    REQUIRE(settle(clock, 3));  // the input and two outputs
     clock.advance(kSecond);
     REQUIRE(eventually([&] {
       return agent.pipeline().inputs()[0]->stats().metrics_gathered == i;
@@ -119,6 +123,7 @@ TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers; a bad confi
   REQUIRE(error);
   CHECK(error->find("unknown option \"cuont\"") != std::string::npos);
   CHECK(&agent.pipeline() == running);
+  REQUIRE(settle(clock, 2));  // the input and the output
   clock.advance(kSecond);
   REQUIRE(eventually([&] { return before->buffered() == 5; }));  // still gathering (2 a tick)
 
@@ -141,6 +146,7 @@ TEST_CASE("shutdown drains what is gathered into the outputs within the deadline
   Agent agent(file.load(), clock);
   agent.start();
   for (int i = 0; i < 4; ++i) {
+    REQUIRE(settle(clock, 2));  // the input and the output
     clock.advance(kSecond);
     REQUIRE(eventually([&] {
       auto& stats = agent.pipeline().inputs()[0]->stats();

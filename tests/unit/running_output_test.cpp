@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "config/config.hpp"
+#include "pipeline/pipeline.hpp"
 #include "pipeline/running_output.hpp"
 #include "support/test_plugins.hpp"
 
@@ -48,6 +49,7 @@ TEST_CASE("a full batch is written at once; the rest waits for the flush interva
   auto config = output_config("flush");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(5, 100), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 7));
   REQUIRE(eventually([&] { return rec->metric_count() == 5; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -68,8 +70,9 @@ TEST_CASE("a failed write keeps its metrics at the front and retries with back-o
   auto config = output_config("retry", ", retry_initial_backoff: 1s, retry_max_backoff: 8s");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(4, 100), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 4));
-  REQUIRE(eventually([&] { return rec->attempts == 1; }));
+  REQUIRE(eventually([&] { return output->stats().retries == 1; }));
   output->add(values(4, 4));  // arrives while backing off
   // Back-off: the first retry comes within 1 s (half fixed, half jitter), not sooner than 0.5 s.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -78,7 +81,7 @@ TEST_CASE("a failed write keeps its metrics at the front and retries with back-o
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(rec->attempts == 1);
   clock.advance(kSecond / 2 + 1);
-  REQUIRE(eventually([&] { return rec->attempts == 2; }));
+  REQUIRE(eventually([&] { return output->stats().retries == 2; }));
   // The server asked for 7 s (Retry-After), more than the 2 s back-off.
   clock.advance(3 * kSecond);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -100,6 +103,7 @@ TEST_CASE("a rejected batch is dropped and counted; a split batch is written in 
   auto config = output_config("reject");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(4, 100), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 4));
   REQUIRE(eventually([&] { return output->stats().metrics_rejected == 4; }));
   output->add(values(4, 4));
@@ -120,8 +124,9 @@ TEST_CASE("buffer overflow drops the oldest and counts every dropped metric") {
   auto config = output_config("overflow", ", retry_initial_backoff: 1m");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(5, 10), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 5));
-  REQUIRE(eventually([&] { return rec->attempts == 1; }));
+  REQUIRE(eventually([&] { return output->stats().retries == 1; }));
   for (int64_t i = 5; i < 25; i += 5) output->add(values(i, 5));  // 25 metrics into 10 places
   CHECK(output->stats().metrics_dropped == 15);
   CHECK(output->buffered() == 10);
@@ -138,8 +143,9 @@ TEST_CASE("when_full: block holds the writer instead of dropping") {
   auto config = output_config("block", ", when_full: block, retry_initial_backoff: 1m");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(5, 10), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 10));
-  REQUIRE(eventually([&] { return rec->attempts == 1; }));
+  REQUIRE(eventually([&] { return output->stats().retries == 1; }));
   std::atomic<bool> added{false};
   std::thread writer([&] {
     output->add(values(10, 5));
@@ -162,6 +168,7 @@ TEST_CASE("stop writes everything held before closing") {
   auto config = output_config("drain");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(1000, 10000), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 3));
   output->add(values(3, 3));
   CHECK(output->stop(clock.now() + 5 * kSecond) == 0);
@@ -176,6 +183,7 @@ TEST_CASE("stop gives up at the deadline and reports what is left") {
   auto config = output_config("deadline", ", retry_initial_backoff: 1s");
   auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(1000, 10000), clock);
   output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
   output->add(values(0, 3));
   std::thread advance([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -183,4 +191,39 @@ TEST_CASE("stop gives up at the deadline and reports what is left") {
   });
   CHECK(output->stop(clock.now() + 5 * kSecond) == 3);
   advance.join();
+}
+
+TEST_CASE("startup_error_behavior: error refuses to start, ignore runs without, retry waits") {
+  ManualClock clock(100 * kSecond);
+  auto rec = recording("startup");
+  rec->connect_error = "connection refused";
+  auto pipeline_with = [&](const std::string& behavior) {
+    auto config = output_config("startup", ", startup_error_behavior: " + behavior);
+    return std::make_unique<Pipeline>(config, clock);
+  };
+  auto refusing = pipeline_with("error");
+  CHECK_THROWS_WITH(refusing->start(),
+                    "outputs.recorder: cannot connect at startup: connection refused "
+                    "(startup_error_behavior: error)");
+
+  auto ignoring = pipeline_with("ignore");
+  ignoring->start();
+  CHECK(ignoring->outputs().empty());
+  ignoring->stop(clock.now());
+
+  auto retrying = pipeline_with("retry");
+  retrying->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
+  REQUIRE(retrying->outputs().size() == 1);
+  SharedBatch three = values(0, 3);
+  retrying->fan_out(Batch(three->begin(), three->end()));
+  clock.advance(10 * kSecond);  // the flush: connect fails, back-off
+  REQUIRE(eventually([&] { return retrying->outputs()[0]->stats().retries == 1; }));
+  {
+    std::lock_guard lock(rec->mutex);
+    rec->connect_error.clear();
+  }
+  clock.advance(2 * kSecond);  // past the first back-off
+  REQUIRE(eventually([&] { return rec->metric_count() == 3; }));
+  retrying->stop(clock.now() + kSecond);
 }

@@ -51,6 +51,7 @@ TEST_CASE("a running input gathers on aligned ticks of an injected clock") {
   CHECK(channel.queued_metrics() == 0);
   clock.advance(1 * kSecond);  // 1010 s
   REQUIRE(sluice::testing::eventually([&] { return channel.queued_metrics() == 2; }));
+  REQUIRE(sluice::testing::settle(clock, 1));
   clock.advance(10 * kSecond);  // 1020 s
   REQUIRE(sluice::testing::eventually([&] { return channel.queued_metrics() == 4; }));
   input.stop();
@@ -78,6 +79,7 @@ TEST_CASE("a gather still running at the next tick skips that tick") {
   clock.advance(25 * kSecond);  // while gathering: 2010 and 2020 pass
   REQUIRE(sluice::testing::eventually([&] { return input.stats().gathers_skipped == 2; }));
   REQUIRE(sluice::testing::eventually([&] { return channel.queued_metrics() == 1; }));
+  REQUIRE(sluice::testing::settle(clock, 1));
   clock.advance(5 * kSecond);  // 2030 s: the next tick that is run
   REQUIRE(sluice::testing::eventually([&] { return channel.queued_metrics() == 2; }));
   input.stop();

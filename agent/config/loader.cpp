@@ -80,7 +80,7 @@ PluginConfig read_plugin(const YAML::Node& entry, plugin::Kind kind, const std::
   OptionReadResult read = read_options(kv.second, table, file, what);
   pc.options = std::move(read.options);
   pc.option_locations = std::move(read.locations);
-  pc.identity = name + ":" + YAML::Dump(kv.second);
+  pc.identity = section + "." + name + ":" + YAML::Dump(kv.second);
   return pc;
 }
 

@@ -9,11 +9,13 @@
 namespace sluice::pipeline {
 namespace {
 
-std::set<std::string> output_identities(const config::Config& config) {
+// What survives a reload: outputs and aggregators whose config did not change.
+std::set<std::string> kept_identities(const config::Config& config) {
   std::set<std::string> ids;
   for (const config::PluginConfig& pc : config.outputs) {
     ids.insert(pc.identity + "\n" + config.agent_identity);
   }
+  for (const config::PluginConfig& pc : config.aggregators) ids.insert(pc.identity);
   return ids;
 }
 
@@ -57,13 +59,13 @@ std::optional<std::string> Agent::reload() {
   std::unique_ptr<Pipeline> fresh;
   try {
     next = config::load(load_options_);
-    fresh = std::make_unique<Pipeline>(next, clock_, pipeline_->outputs());
+    fresh = std::make_unique<Pipeline>(next, clock_, pipeline_->carryover());
     fresh->connect_outputs();
   } catch (const std::exception& e) {
     core::log_error(fmt::format("reload failed, the running configuration stays: {}", e.what()));
     return std::string(e.what());
   }
-  std::set<std::string> keep = output_identities(next);
+  std::set<std::string> keep = kept_identities(next);
   int64_t deadline = clock_.now() + config_.agent.shutdown_timeout.count();
   pipeline_->stop(deadline, keep);
   pipeline_ = std::move(fresh);

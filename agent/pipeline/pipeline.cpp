@@ -19,7 +19,7 @@ std::string host_name(const config::AgentSettings& agent) {
   return name;
 }
 
-Pipeline::Pipeline(const config::Config& config, const Clock& clock, const OutputList& reusable,
+Pipeline::Pipeline(const config::Config& config, const Clock& clock, const Carryover& reusable,
                    size_t channel_capacity)
     : clock_(clock), channel_(channel_capacity) {
   const config::AgentSettings& agent = config.agent;
@@ -40,9 +40,17 @@ Pipeline::Pipeline(const config::Config& config, const Clock& clock, const Outpu
     processors_.push_back(
         within_plugin_config(pc, [&] { return std::make_unique<RunningProcessor>(pc); }));
   }
+  AggregatorList aggregator_candidates = reusable.aggregators;
   for (const config::PluginConfig& pc : config.aggregators) {
+    auto same = std::find_if(aggregator_candidates.begin(), aggregator_candidates.end(),
+                             [&](const auto& a) { return a->identity() == pc.identity; });
+    if (same != aggregator_candidates.end()) {
+      aggregators_.push_back(*same);  // open windows and all
+      aggregator_candidates.erase(same);
+      continue;
+    }
     aggregators_.push_back(within_plugin_config(
-        pc, [&] { return std::make_unique<RunningAggregator>(pc, clock_.now()); }));
+        pc, [&] { return std::make_shared<RunningAggregator>(pc, clock_); }));
   }
   if (!aggregators_.empty()) {
     for (const config::PluginConfig& pc : config.processors) {
@@ -56,7 +64,7 @@ Pipeline::Pipeline(const config::Config& config, const Clock& clock, const Outpu
   output_defaults.flush_jitter = agent.flush_jitter.count();
   output_defaults.batch_size = agent.metric_batch_size;
   output_defaults.buffer_limit = agent.metric_buffer_limit;
-  OutputList candidates = reusable;
+  OutputList candidates = reusable.outputs;
   for (const config::PluginConfig& pc : config.outputs) {
     // Agent settings are output defaults, so they are part of an output's identity.
     std::string identity = pc.identity + "\n" + config.agent_identity;
@@ -114,6 +122,16 @@ Batch Pipeline::process(Batch batch) {
     for (auto& aggregator : aggregators_) drop |= aggregator->add(m);
     return drop;
   });
+  // A new window, or event time, may make a window due before the aggregation thread wakes.
+  int64_t due = INT64_MAX;
+  for (auto& aggregator : aggregators_) due = std::min(due, aggregator->due());
+  bool earlier;
+  {
+    std::lock_guard lock(mutex_);
+    earlier = due < aggregate_deadline_;
+    if (earlier) aggregate_now_ = true;
+  }
+  if (earlier) wake_.notify_all();
   return batch;
 }
 
@@ -131,19 +149,23 @@ void Pipeline::process_loop() {
 void Pipeline::aggregate_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    int64_t due = INT64_MAX;
-    for (auto& aggregator : aggregators_) due = std::min(due, aggregator->due());
-    if (clock_.wait_until(lock, wake_, due, [&] { return stopping_; })) break;
+    aggregate_deadline_ = INT64_MAX;
+    for (auto& aggregator : aggregators_) {
+      aggregate_deadline_ = std::min(aggregate_deadline_, aggregator->due());
+    }
+    clock_.wait_until(lock, wake_, aggregate_deadline_,
+                      [&] { return stopping_ || aggregate_now_; });
+    if (stopping_) break;
+    aggregate_now_ = false;
     lock.unlock();
     Batch pushed;
-    int64_t now = clock_.now();
-    for (auto& aggregator : aggregators_) aggregator->push_if_due(now, pushed);
+    for (auto& aggregator : aggregators_) aggregator->push_due(pushed);
     fan_out(run_chain(aggregate_processors_, std::move(pushed)));
     lock.lock();
   }
 }
 
-OutputList Pipeline::stop(int64_t deadline, const std::set<std::string>& keep) {
+Carryover Pipeline::stop(int64_t deadline, const std::set<std::string>& keep) {
   if (!started_) return {};
   started_ = false;
   // Order matters: nothing new enters, then each stage drains into the next.
@@ -156,16 +178,22 @@ OutputList Pipeline::stop(int64_t deadline, const std::set<std::string>& keep) {
   }
   wake_.notify_all();
   if (aggregate_thread_.joinable()) aggregate_thread_.join();
+  Carryover kept;
   Batch last;
-  for (auto& aggregator : aggregators_) aggregator->push_now(last);
+  for (auto& aggregator : aggregators_) {
+    if (keep.count(aggregator->identity()) != 0) {
+      kept.aggregators.push_back(aggregator);
+    } else {
+      aggregator->push_all(last);
+    }
+  }
   fan_out(run_chain(aggregate_processors_, std::move(last)));
 
-  OutputList kept;
   std::vector<std::thread> stoppers;
   // Outputs finish in parallel, so one slow server does not eat the others' deadline.
   for (auto& output : outputs_) {
     if (keep.count(output->identity()) != 0) {
-      kept.push_back(output);
+      kept.outputs.push_back(output);
     } else {
       stoppers.emplace_back([output, deadline] { output->stop(deadline); });
     }
@@ -197,7 +225,7 @@ Batch Pipeline::gather_once(int64_t time, int64_t rate_gap_ns) {
   }
   all = process(std::move(all));
   Batch pushed;
-  for (auto& aggregator : aggregators_) aggregator->push_now(pushed);
+  for (auto& aggregator : aggregators_) aggregator->push_all(pushed);
   pushed = run_chain(aggregate_processors_, std::move(pushed));
   all.insert(all.end(), std::make_move_iterator(pushed.begin()),
              std::make_move_iterator(pushed.end()));

@@ -6,6 +6,7 @@
 //   outputs (one thread each): buffer, flush, retry
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <thread>
@@ -22,12 +23,20 @@
 namespace sluice::pipeline {
 
 using OutputList = std::vector<std::shared_ptr<RunningOutput>>;
+using AggregatorList = std::vector<std::shared_ptr<RunningAggregator>>;
+
+// What one pipeline hands to the next on reload: outputs with their buffers, aggregators
+// with their open windows.
+struct Carryover {
+  OutputList outputs;
+  AggregatorList aggregators;
+};
 
 class Pipeline {
  public:
-  // Creates every plugin of `config` (throws config::ConfigError). Outputs in `reusable` whose
-  // identity matches an output of the config are taken over as they are, buffer and all.
-  Pipeline(const config::Config& config, const Clock& clock, const OutputList& reusable = {},
+  // Creates every plugin of `config` (throws config::ConfigError). Outputs and aggregators in
+  // `reusable` whose identity matches one of the config are taken over as they are.
+  Pipeline(const config::Config& config, const Clock& clock, const Carryover& reusable = {},
            size_t channel_capacity = 10000);
   ~Pipeline();
 
@@ -37,9 +46,9 @@ class Pipeline {
   void connect_outputs();
   void start();
   // Stops inputs, drains the processors, pushes open windows and lets every output write what
-  // it holds before `deadline`. Outputs whose identity is in `keep` are not stopped but handed
-  // back running. Returns the kept outputs.
-  OutputList stop(int64_t deadline, const std::set<std::string>& keep = {});
+  // it holds before `deadline`. Outputs and aggregators whose identity is in `keep` are handed
+  // back as they are (outputs running, windows open). Returns them.
+  Carryover stop(int64_t deadline, const std::set<std::string>& keep = {});
 
   // Asks every output to write now (SIGUSR1).
   void flush();
@@ -55,6 +64,8 @@ class Pipeline {
   bool accept(Batch batch) { return channel_.push(std::move(batch)); }
 
   const OutputList& outputs() const { return outputs_; }
+  const AggregatorList& aggregators() const { return aggregators_; }
+  Carryover carryover() const { return {outputs_, aggregators_}; }
   const std::vector<std::unique_ptr<RunningInput>>& inputs() const { return inputs_; }
 
  private:
@@ -67,7 +78,7 @@ class Pipeline {
   BatchChannel channel_;
   std::vector<std::unique_ptr<RunningInput>> inputs_;
   std::vector<std::unique_ptr<RunningProcessor>> processors_;
-  std::vector<std::unique_ptr<RunningAggregator>> aggregators_;
+  AggregatorList aggregators_;
   // Aggregates go through a second set of the processors, so stateful ones keep separate state.
   std::vector<std::unique_ptr<RunningProcessor>> aggregate_processors_;
   OutputList outputs_;
@@ -76,6 +87,8 @@ class Pipeline {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool aggregate_now_ = false;  // a window became due sooner than the thread waits for
+  int64_t aggregate_deadline_ = INT64_MAX;  // when the aggregation thread wakes next
   bool started_ = false;
   bool outputs_connected_ = false;
 };

@@ -1,100 +1,128 @@
 #include "pipeline/running_aggregator.hpp"
 
-#include <fmt/format.h>
-
 #include "pipeline/plugin_factory.hpp"
 
 namespace sluice::pipeline {
 namespace {
 
-// Collects what an aggregator pushes, stamping the window's start on metrics without time.
-class PushAccumulator final : public Accumulator {
+// Collects what the windows push.
+class BatchAccumulator final : public Accumulator {
  public:
-  PushAccumulator(int64_t time, core::PluginLogger& log) : time_(time), log_(log) {}
-  void add(Metric metric) override {
-    if (metric.time() == 0) metric.set_time(time_);
-    batch.push_back(std::move(metric));
-  }
+  BatchAccumulator(Batch& out, core::PluginLogger& log) : out_(out), log_(log) {}
+  void add(Metric metric) override { out_.push_back(std::move(metric)); }
   void add_error(std::string_view message) override { log_.error(message); }
-  int64_t time() const override { return time_; }
-  Batch batch;
+  int64_t time() const override { return 0; }
 
  private:
-  int64_t time_;
+  Batch& out_;
   core::PluginLogger& log_;
 };
 
+WindowSettings window_settings(const Options& o) {
+  WindowSettings w;
+  int64_t period = o.get_duration("period").count();
+  if (period <= 0) throw OptionError("period", "must be longer than 0s");
+  const std::string& window = o.get_string("window");
+  if (window == "tumbling") {
+    w.size = w.every = period;
+    if (o.is_set("size") || o.is_set("every")) {
+      throw OptionError(o.is_set("size") ? "size" : "every",
+                        "only for window: sliding (tumbling windows are `period` long)");
+    }
+  } else if (window == "sliding") {
+    w.size = o.is_set("size") ? o.get_duration("size").count() : period;
+    w.every = o.is_set("every") ? o.get_duration("every").count() : period;
+    if (w.size <= 0) throw OptionError("size", "must be longer than 0s");
+    if (w.every <= 0 || w.every > w.size) {
+      throw OptionError("every", "must be longer than 0s and at most `size`");
+    }
+  } else {
+    throw OptionError("window", "expected tumbling or sliding, got \"" + window + "\"");
+  }
+  w.delay = o.get_duration("delay").count();
+  w.grace = o.get_duration("grace").count();
+  w.allowed_lateness = o.get_duration("allowed_lateness").count();
+  const std::string& source = o.get_string("time_source");
+  if (source != "event" && source != "arrival") {
+    throw OptionError("time_source", "expected event or arrival, got \"" + source + "\"");
+  }
+  w.arrival_time = source == "arrival";
+  const std::string& late = o.get_string("late_metrics");
+  if (late != "update" && late != "drop") {
+    throw OptionError("late_metrics", "expected update or drop, got \"" + late + "\"");
+  }
+  w.drop_late = late == "drop";
+  if (o.get_int("max_series") < 0) throw OptionError("max_series", "must not be negative");
+  w.max_series = static_cast<size_t>(o.get_int("max_series"));
+  return w;
+}
+
 }  // namespace
 
-RunningAggregator::RunningAggregator(const config::PluginConfig& config, int64_t now)
+RunningAggregator::RunningAggregator(const config::PluginConfig& config, const Clock& clock)
     : id_(config.id()),
+      identity_(config.identity),
       log_(id_),
-      aggregator_(create_plugin(config, config.info->create_aggregator, log_)),
+      clock_(clock),
       filter_(core::MetricFilter::from_options(config.options)),
       naming_(MetricNaming::from_options(config.options)),
-      period_(config.options.get_duration("period").count()),
-      delay_(config.options.get_duration("delay").count()),
-      grace_(config.options.get_duration("grace").count()),
       drop_original_(config.options.get_bool("drop_original")),
       stats_(StatsRegistry::global().create(config.kind, config.name, config.alias)) {
-  if (period_ <= 0) throw OptionError("period", "must be longer than 0s");
-  start_ = now - now % period_;
-  end_ = start_ + period_;
+  create_plugin(config, config.info->create_aggregator, log_);  // reports bad options now
+  auto factory = [options = config.options, info = config.info, this] {
+    return info->create_aggregator(PluginContext{options, log_});
+  };
+  windows_ = std::make_unique<AggregationWindows>(window_settings(config.options),
+                                                  std::move(factory), clock_.now());
 }
 
 bool RunningAggregator::add(const Metric& metric) {
   if (!filter_.selects(metric)) return false;
-  Metric copy = metric;
-  if (!filter_.modify(copy)) {
-    stats_->metrics_filtered.fetch_add(1, std::memory_order_relaxed);
-    return false;
+  const Metric* seen = &metric;
+  Metric trimmed;
+  if (!filter_.modifies_nothing()) {
+    trimmed = metric;
+    if (!filter_.modify(trimmed)) {
+      stats_->metrics_filtered.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    seen = &trimmed;
   }
   std::lock_guard lock(mutex_);
-  if (copy.time() < start_ - grace_ || copy.time() > end_ + delay_) {
-    stats_->metrics_dropped.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  stats_->metrics_in.fetch_add(1, std::memory_order_relaxed);
-  aggregator_->add(copy);
-  return drop_original_;
+  bool taken = windows_->add(*seen, clock_.now());
+  update_stats();
+  return taken && drop_original_;
+}
+
+void RunningAggregator::push_due(Batch& out) {
+  std::lock_guard lock(mutex_);
+  size_t before = out.size();
+  BatchAccumulator acc(out, log_);
+  windows_->push_due(clock_.now(), acc);
+  for (size_t i = before; i < out.size(); ++i) naming_.apply(out[i]);
+  stats_->metrics_out.fetch_add(out.size() - before, std::memory_order_relaxed);
+  update_stats();
+}
+
+void RunningAggregator::push_all(Batch& out) {
+  std::lock_guard lock(mutex_);
+  size_t before = out.size();
+  BatchAccumulator acc(out, log_);
+  windows_->push_all(acc);
+  for (size_t i = before; i < out.size(); ++i) naming_.apply(out[i]);
+  stats_->metrics_out.fetch_add(out.size() - before, std::memory_order_relaxed);
 }
 
 int64_t RunningAggregator::due() const {
   std::lock_guard lock(mutex_);
-  return end_ + delay_;
+  return windows_->due_by_watermark() ? 0 : windows_->next_due();
 }
 
-void RunningAggregator::push_if_due(int64_t now, Batch& out) {
-  std::lock_guard lock(mutex_);
-  if (now < end_ + delay_) return;
-  push_locked(out);
-  // After a long stall (a suspended host), realign instead of pushing empty windows.
-  if (now >= end_ + delay_) {
-    start_ = now - now % period_;
-    end_ = start_ + period_;
-  }
-}
-
-void RunningAggregator::push_now(Batch& out) {
-  std::lock_guard lock(mutex_);
-  push_locked(out);
-}
-
-void RunningAggregator::push_locked(Batch& out) {
-  PushAccumulator acc(start_, log_);
-  try {
-    aggregator_->push(acc);
-    aggregator_->reset();
-  } catch (const std::exception& e) {
-    log_.error(fmt::format("push failed: {}", e.what()));
-  }
-  for (Metric& m : acc.batch) {
-    naming_.apply(m);
-    out.push_back(std::move(m));
-  }
-  stats_->metrics_out.fetch_add(acc.batch.size(), std::memory_order_relaxed);
-  start_ = end_;
-  end_ = start_ + period_;
+void RunningAggregator::update_stats() {
+  const WindowCounters& c = windows_->counters();
+  stats_->metrics_in = c.accepted;
+  stats_->metrics_dropped = c.too_late + c.late_dropped;
+  stats_->series_evicted = c.evicted;
 }
 
 }  // namespace sluice::pipeline

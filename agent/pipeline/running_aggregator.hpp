@@ -1,6 +1,5 @@
-// The host's wrapper around an aggregator: Telegraf's windows. Windows are aligned to
-// wall-clock multiples of `period`; a window [start, end) accepts metrics stamped within
-// [start - grace, end + delay] and is pushed once the clock passes end + delay.
+// The host's wrapper around an aggregator: its filter, its windows (aggregation_windows.hpp),
+// renaming and tags of what it pushes, and statistics.
 #pragma once
 
 #include <memory>
@@ -9,6 +8,8 @@
 #include "config/config.hpp"
 #include "core/filter.hpp"
 #include "core/log.hpp"
+#include "pipeline/aggregation_windows.hpp"
+#include "pipeline/clock.hpp"
 #include "pipeline/metric_naming.hpp"
 #include "pipeline/stats.hpp"
 #include "sluice/plugin.hpp"
@@ -17,35 +18,41 @@ namespace sluice::pipeline {
 
 class RunningAggregator {
  public:
-  // Creates the plugin; throws what the plugin throws (see plugin_factory.hpp). The first
-  // window is the one containing `now`.
-  RunningAggregator(const config::PluginConfig& config, int64_t now);
+  // Creates one plugin instance at once, so bad options are reported while loading; the
+  // windows create one per series. Throws what the plugin throws (see plugin_factory.hpp).
+  RunningAggregator(const config::PluginConfig& config, const Clock& clock);
 
   const std::string& id() const { return id_; }
+  // The config this instance was built from; an unchanged identity keeps its open windows
+  // over a reload.
+  const std::string& identity() const { return identity_; }
+
   // Offers a metric. Returns true when the metric was accepted and the original is to be
   // dropped (drop_original).
   bool add(const Metric& metric);
-  // When the current window is due at `now`, pushes it into `out` and opens the next one.
-  void push_if_due(int64_t now, Batch& out);
-  // Pushes the open window whatever the time (shutdown).
-  void push_now(Batch& out);
-  // The time the current window is due.
+  // Pushes the windows due now into `out`.
+  void push_due(Batch& out);
+  // Pushes every open window whatever the time (shutdown).
+  void push_all(Batch& out);
+  // When the next window is due by the clock; a window due by event time is due now.
   int64_t due() const;
 
+  PluginStats& stats() { return *stats_; }
+
  private:
-  void push_locked(Batch& out);
+  void update_stats();
 
   std::string id_;
+  std::string identity_;
   core::PluginLogger log_;  // before the plugin, which may keep a reference
-  std::unique_ptr<Aggregator> aggregator_;
+  const Clock& clock_;
   core::MetricFilter filter_;
   MetricNaming naming_;
-  int64_t period_, delay_, grace_;
   bool drop_original_;
   std::shared_ptr<PluginStats> stats_;
 
   mutable std::mutex mutex_;  // the host serialises add, push and reset
-  int64_t start_, end_;
+  std::unique_ptr<AggregationWindows> windows_;
 };
 
 }  // namespace sluice::pipeline

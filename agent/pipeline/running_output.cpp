@@ -157,6 +157,7 @@ RunningOutput::Delivery RunningOutput::deliver(const BufferLease& lease) {
       backoff_ = 0;
       return Delivery::kDone;
     case WriteResult::Status::kReject:
+      backoff_ = 0;  // the server answered: it is up
       buffer_->remove(lease);
       stats_->metrics_rejected.fetch_add(lease.size(), std::memory_order_relaxed);
       stats_->write_errors.fetch_add(1, std::memory_order_relaxed);
@@ -202,16 +203,18 @@ void RunningOutput::run_loop() {
   std::unique_lock lock(mutex_);
   int64_t next_flush = clock_.now() + flush_interval_ + random_jitter(flush_jitter_);
   while (!stopping_) {
-    bool backing_off = retry_at_ > clock_.now();
-    int64_t deadline = backing_off ? retry_at_ : next_flush;
+    // After a failed write (backoff_ set) the next try comes at retry_at_, even if that time
+    // has already passed; nothing else wakes the loop meanwhile.
+    bool retrying = backoff_ > 0;
+    int64_t deadline = retrying ? retry_at_ : next_flush;
     clock_.wait_until(lock, wake_, deadline, [&] {
-      return stopping_ || (!backing_off && (flush_requested_ || buffer_->size() >= batch_size_));
+      return stopping_ || (!retrying && (flush_requested_ || buffer_->size() >= batch_size_));
     });
     if (stopping_) break;
     int64_t now = clock_.now();
     if (now < retry_at_) continue;
     bool timer = now >= next_flush;
-    bool everything = timer || flush_requested_ || backing_off;
+    bool everything = timer || flush_requested_ || retrying;
     flush_requested_ = false;
     if (dropped_since_log_ > 0) {
       log_.warn(fmt::format("{} metrics dropped: the buffer of {} is full", dropped_since_log_,

@@ -94,7 +94,7 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   bool finished_flag_ = false;
   bool flush_requested_ = false;
   bool connected_ = false;
-  int64_t backoff_ = 0;        // current back-off, 0 when the last write succeeded
+  int64_t backoff_ = 0;        // current back-off; 0 unless the last write failed
   int64_t retry_at_ = 0;       // no write before this
   int64_t stop_deadline_ = 0;
   size_t dropped_since_log_ = 0;

@@ -32,6 +32,8 @@ struct PluginStats {
   std::atomic<uint64_t> metrics_out{0};
   // Aggregators: metrics outside their window; outputs: metrics dropped from a full buffer.
   std::atomic<uint64_t> metrics_dropped{0};
+  // Aggregators: series state dropped to stay within max_series.
+  std::atomic<uint64_t> series_evicted{0};
   // Outputs.
   std::atomic<uint64_t> metrics_written{0};
   std::atomic<uint64_t> metrics_rejected{0};

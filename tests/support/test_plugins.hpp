@@ -134,17 +134,23 @@ class TagProcessor final : public Processor {
   std::string key_, value_;
 };
 
+// Counts the metrics of its series: "count,<series tags> value=N".
 class CountAggregator final : public Aggregator {
  public:
-  void add(const Metric&) override { ++count_; }
+  void add(const Metric& m) override {
+    if (count_++ == 0) tags_ = m.tags();
+  }
   void push(Accumulator& acc) override {
+    if (count_ == 0) return;
     Metric m("count", 0);
+    for (const Tag& t : tags_) m.set_tag(t.key, t.value);
     m.set_field("value", count_);
     acc.add(std::move(m));
   }
   void reset() override { count_ = 0; }
 
  private:
+  std::vector<Tag> tags_;
   int64_t count_ = 0;
 };
 
@@ -186,7 +192,7 @@ inline const plugin::Registry& test_registry() {
     plugin::PluginInfo count;
     count.kind = plugin::Kind::kAggregator;
     count.name = "count";
-    count.description = "Counts metrics per window";
+    count.description = "Counts metrics per series and window";
     count.create_aggregator = [](const PluginContext&) {
       return std::make_unique<CountAggregator>();
     };

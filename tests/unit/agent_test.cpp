@@ -66,22 +66,24 @@ TEST_CASE("metrics flow from an input through a processor and an aggregator to o
   clock.advance(kSecond / 2);  // 1010 s: the window is due
   REQUIRE(eventually([&] {
     for (const auto& s : StatsRegistry::global().snapshot()) {
-      if (s->name == "count" && s->metrics_out == 1) return true;
+      if (s->name == "count" && s->metrics_out == 2) return true;  // one per series
     }
     return false;
   }));
   clock.advance(kSecond);  // a flush
-  REQUIRE(eventually([&] { return recording("flow-counts")->metric_count() == 1; }));
+  REQUIRE(eventually([&] { return recording("flow-counts")->metric_count() == 2; }));
   agent.stop();
   auto all = recording("flow-all");
   std::lock_guard lock(all->mutex);
   for (const auto& batch : all->writes) {
     for (const auto& m : batch) CHECK(m.tag("stage") == "processed");  // originals and aggregates
   }
-  // The window [1000 s, 1010 s) saw the gathers at 1000..1009 s.
+  // The window [1000 s, 1010 s) saw the 10 gathers: per gather two metrics of series n=0 and
+  // one of n=1.
   auto counts = recording("flow-counts")->values();
-  REQUIRE(counts.size() >= 1);
-  CHECK(counts[0] == 30);
+  REQUIRE(counts.size() >= 2);
+  CHECK(counts[0] == 20);
+  CHECK(counts[1] == 10);
 }
 
 TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers; a bad config changes nothing") {
@@ -156,4 +158,45 @@ TEST_CASE("shutdown drains what is gathered into the outputs within the deadline
   CHECK(recording("shutdown-drain")->metric_count() == 0);  // the flush is an hour away
   agent.stop();
   CHECK(recording("shutdown-drain")->values() == range(200));
+}
+
+TEST_CASE("SIGHUP keeps an unchanged aggregator's open window") {
+  ManualClock clock(4'000 * kSecond);
+  TempConfig file("reload-window");
+  const std::string aggregator = "aggregators:\n  - count: {period: 10s, delay: 0s}\n";
+  auto config_with = [&](const std::string& input) {
+    return std::string(kAgent) + "inputs:\n  - gen: {" + input + "collection_offset: 500ms}\n" +
+           aggregator + "outputs:\n  - recorder: {name: reload-window, namepass: [count]}\n";
+  };
+  file.write(config_with("count: 1, "));
+  Agent agent(file.load(), clock);
+  agent.start();
+  RunningAggregator* before = agent.pipeline().aggregators()[0].get();
+  for (uint64_t i = 1; i <= 3; ++i) {  // gathers at 4000.5, 4001.5, 4002.5
+    REQUIRE(settle(clock, 3));  // the input, the aggregation and the output
+    clock.advance(kSecond);
+    REQUIRE(eventually([&] { return agent.pipeline().inputs()[0]->stats().metrics_gathered == i; }));
+  }
+  file.write(config_with("count: 2, "));  // the input changes, the aggregator does not
+  CHECK_FALSE(agent.reload());
+  CHECK(agent.pipeline().aggregators()[0].get() == before);
+  // Gathers at 4003.5 .. 4009.5, two metrics each; the window is due at 4010 s, after them.
+  for (uint64_t i = 1; i <= 7; ++i) {
+    REQUIRE(settle(clock, 3));
+    clock.advance(i < 7 ? kSecond : kSecond * 6 / 10);
+    REQUIRE(eventually([&] { return agent.pipeline().inputs()[0]->stats().metrics_gathered == 2 * i; }));
+  }
+  REQUIRE(settle(clock, 3));
+  clock.advance(kSecond * 4 / 10);
+  REQUIRE(eventually([&] { return before->stats().metrics_out == 2; }));  // pushed
+  REQUIRE(settle(clock, 3));
+  clock.advance(kSecond);  // a flush
+  REQUIRE(eventually([&] { return recording("reload-window")->metric_count() == 2; }));
+  agent.stop();
+  // One window [4000 s, 4010 s): 3 metrics of series n=0 before the reload, and 7 of each of
+  // n=0 and n=1 after it.
+  auto values = recording("reload-window")->values();
+  REQUIRE(values.size() >= 2);  // later windows follow at shutdown
+  CHECK(values[0] == 10);
+  CHECK(values[1] == 7);
 }

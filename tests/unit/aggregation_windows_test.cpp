@@ -1,0 +1,185 @@
+#include <doctest/doctest.h>
+
+#include "pipeline/aggregation_windows.hpp"
+
+using namespace sluice;
+using namespace sluice::pipeline;
+
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+// Counts the metrics of its series and emits "<name>,<tags> count=N".
+class SeriesCounter final : public Aggregator {
+ public:
+  void add(const Metric& m) override {
+    if (count_ == 0) last_ = Metric(m.name(), 0);
+    for (const Tag& t : m.tags()) last_.set_tag(t.key, t.value);
+    ++count_;
+  }
+  void push(Accumulator& acc) override {
+    if (count_ == 0) return;
+    Metric out = last_;
+    out.set_field("count", count_);
+    acc.add(std::move(out));
+  }
+  void reset() override { count_ = 0; }
+
+ private:
+  Metric last_;
+  int64_t count_ = 0;
+};
+
+class Collect final : public Accumulator {
+ public:
+  void add(Metric m) override { metrics.push_back(std::move(m)); }
+  void add_error(std::string_view) override {}
+  int64_t time() const override { return 0; }
+  // "name@start_s=count" per pushed metric, in order.
+  std::vector<std::string> summary() const {
+    std::vector<std::string> out;
+    for (const Metric& m : metrics) {
+      std::string s = m.name();
+      if (auto host = m.tag("host")) s += "/" + std::string(*host);
+      out.push_back(s + "@" + std::to_string(m.time() / kSecond) + "=" +
+                    std::to_string(std::get<int64_t>(*m.field("count"))));
+    }
+    return out;
+  }
+  std::vector<Metric> metrics;
+};
+
+Metric at(double seconds, const std::string& host = "a") {
+  Metric m("m", static_cast<int64_t>(seconds * kSecond));
+  m.set_tag("host", host);
+  m.set_field("v", 1.0);
+  return m;
+}
+
+AggregationWindows windows(WindowSettings s, int64_t now) {
+  return AggregationWindows(s, [] { return std::make_unique<SeriesCounter>(); }, now);
+}
+
+WindowSettings tumbling(int64_t period_s, int64_t delay_s = 0) {
+  WindowSettings s;
+  s.size = s.every = period_s * kSecond;
+  s.delay = delay_s * kSecond;
+  return s;
+}
+
+using Summary = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("tumbling windows push after end + delay, one aggregate per series") {
+  auto w = windows(tumbling(10, 1), 100 * kSecond);
+  for (double t : {100.0, 104.0, 109.9}) CHECK(w.add(at(t), t * kSecond));
+  CHECK(w.add(at(105, "b"), 105 * kSecond));
+  CHECK(w.add(at(110), 110 * kSecond));  // the next window
+  CHECK(w.next_due() == 111 * kSecond);
+  Collect out;
+  w.push_due(110 * kSecond, out);
+  CHECK(out.metrics.empty());  // the delay is not over
+  w.push_due(111 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=3", "m/b@100=1"});
+  out.metrics.clear();
+  w.push_due(121 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@110=1"});  // reset between windows
+}
+
+TEST_CASE("metrics for a window that is gone are dropped and counted; grace takes a little") {
+  auto w = windows(tumbling(10), 100 * kSecond);
+  CHECK_FALSE(w.add(at(95), 100 * kSecond));  // before the first window
+  CHECK(w.counters().too_late == 1);
+  WindowSettings s = tumbling(10);
+  s.grace = 5 * kSecond;
+  auto g = windows(s, 100 * kSecond);
+  CHECK(g.add(at(101), 101 * kSecond));
+  CHECK(g.add(at(97), 101 * kSecond));  // 3 s before the open window: within grace
+  CHECK_FALSE(g.add(at(93), 101 * kSecond));
+  Collect out;
+  g.push_due(110 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=2"});
+}
+
+TEST_CASE("sliding windows: a metric counts in every window that covers it") {
+  WindowSettings s;
+  s.size = 10 * kSecond;
+  s.every = 5 * kSecond;
+  s.delay = 0;
+  auto w = windows(s, 100 * kSecond);
+  for (double t : {101.0, 106.0, 112.0}) w.add(at(t), t * kSecond);
+  Collect out;
+  w.push_due(130 * kSecond, out);
+  // [95,105): 101   [100,110): 101 106   [105,115): 106 112   [110,120): 112
+  CHECK(out.summary() == Summary{"m/a@95=1", "m/a@100=2", "m/a@105=2", "m/a@110=1"});
+}
+
+TEST_CASE("event time: the watermark closes windows before the clock does") {
+  auto w = windows(tumbling(10), 100 * kSecond);
+  w.add(at(101), 100 * kSecond);
+  CHECK_FALSE(w.due_by_watermark());
+  w.add(at(111), 100 * kSecond);  // replayed data, ahead of the clock
+  CHECK(w.due_by_watermark());
+  Collect out;
+  w.push_due(100 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=1"});
+}
+
+TEST_CASE("allowed lateness: a late metric updates its window, which is pushed again") {
+  WindowSettings s = tumbling(10);
+  s.allowed_lateness = 5 * kSecond;
+  auto w = windows(s, 100 * kSecond);
+  w.add(at(101), 101 * kSecond);
+  w.add(at(102), 102 * kSecond);
+  Collect out;
+  w.push_due(110 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=2"});
+  CHECK(w.add(at(109), 112 * kSecond));  // late, within the lateness
+  CHECK(w.next_due() <= 112 * kSecond);
+  w.push_due(112 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=2", "m/a@100=3"});
+  w.push_due(115 * kSecond, out);  // the lateness is over: the window goes
+  CHECK_FALSE(w.add(at(108), 116 * kSecond));
+  CHECK(w.counters().too_late == 1);
+  CHECK(out.metrics.size() == 2);
+}
+
+TEST_CASE("late_metrics: drop refuses late metrics and counts them") {
+  WindowSettings s = tumbling(10);
+  s.allowed_lateness = 5 * kSecond;
+  s.drop_late = true;
+  auto w = windows(s, 100 * kSecond);
+  w.add(at(101), 101 * kSecond);
+  Collect out;
+  w.push_due(110 * kSecond, out);
+  CHECK_FALSE(w.add(at(109), 111 * kSecond));
+  CHECK(w.counters().late_dropped == 1);
+  w.push_due(116 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=1"});
+}
+
+TEST_CASE("arrival time ignores the metric's timestamp") {
+  WindowSettings s = tumbling(10);
+  s.arrival_time = true;
+  auto w = windows(s, 100 * kSecond);
+  CHECK(w.add(at(5), 103 * kSecond));  // stamped long ago, arrives now
+  Collect out;
+  w.push_due(110 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=1"});
+}
+
+TEST_CASE("max_series evicts the least recently updated series and counts it") {
+  WindowSettings s = tumbling(10);
+  s.max_series = 2;
+  auto w = windows(s, 100 * kSecond);
+  w.add(at(101, "a"), 101 * kSecond);
+  w.add(at(102, "b"), 102 * kSecond);
+  w.add(at(103, "a"), 103 * kSecond);
+  w.add(at(104, "c"), 104 * kSecond);  // evicts b, the quietest
+  CHECK(w.counters().evicted == 1);
+  CHECK(w.series() == 2);
+  Collect out;
+  w.push_all(out);
+  CHECK(out.summary() == Summary{"m/a@100=2", "m/c@100=1"});
+}

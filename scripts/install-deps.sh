@@ -11,6 +11,16 @@ packages=(
   librdkafka-dev libsystemd-dev
   # tests
   doctest-dev
+  # the .deb (dpkg-shlibdeps) and the checks of the systemd unit
+  dpkg-dev systemd init-system-helpers adduser
+  # MQTT and Kafka integration tests and benches: the broker and the standard clients
+  mosquitto mosquitto-clients kcat
+  # InfluxDB integration tests and bench: the server (influxd 1.6), its CLI, curl to compare with
+  influxdb influxdb-client curl
+  # TLS tests of the HTTP client make their certificates with the openssl tool
+  openssl
+  # PostgreSQL and Prometheus integration tests: the servers and psql; openssl makes test certs
+  postgresql prometheus openssl libssl-dev
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/service_notify.hpp"
 
 namespace sluice::pipeline {
 namespace {
@@ -52,9 +53,11 @@ void Agent::start() {
   pipeline_ = std::make_unique<Pipeline>(config_, clock_);
   pipeline_->start();
   core::log_info(fmt::format("sluice {} running:{}", SLUICE_VERSION, plugin_summary(config_)));
+  core::notify_ready();
 }
 
 std::optional<std::string> Agent::reload() {
+  core::notify_reloading();
   config::Config next;
   std::unique_ptr<Pipeline> fresh;
   try {
@@ -63,6 +66,8 @@ std::optional<std::string> Agent::reload() {
     fresh->connect_outputs();
   } catch (const std::exception& e) {
     core::log_error(fmt::format("reload failed, the running configuration stays: {}", e.what()));
+    core::notify_status("reload failed; running the previous configuration");
+    core::notify_ready();
     return std::string(e.what());
   }
   std::set<std::string> keep = kept_identities(next);
@@ -72,6 +77,8 @@ std::optional<std::string> Agent::reload() {
   config_ = std::move(next);
   pipeline_->start();
   core::log_info(fmt::format("configuration reloaded:{}", plugin_summary(config_)));
+  core::notify_status("running");
+  core::notify_ready();
   return std::nullopt;
 }
 
@@ -81,6 +88,7 @@ void Agent::flush() {
 
 void Agent::stop() {
   if (!pipeline_) return;
+  core::notify_stopping();
   core::log_info("stopping: draining the pipeline");
   pipeline_->stop(clock_.now() + config_.agent.shutdown_timeout.count());
   pipeline_.reset();

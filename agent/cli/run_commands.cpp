@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -89,7 +90,13 @@ int run_command(const CommonOptions& options) {
     pipeline::Agent agent(load);
     agent.start();
     core::log_info(fmt::format("config: {}", fmt::join(agent.config().files, ", ")));
-    return agent.run_until_signalled();
+    int code = agent.run_until_signalled();
+    if (pipeline::RunningOutput::abandoned_loops() > 0) {
+      // An output is stuck in a write: leave without destroying what it still uses.
+      std::fflush(nullptr);
+      std::_Exit(code);
+    }
+    return code;
   } catch (const std::exception& e) {
     std::cerr << "sluice: " << e.what() << "\n";
     return 1;

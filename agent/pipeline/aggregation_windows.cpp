@@ -66,9 +66,18 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
     if (it == windows_.end()) {
       bool gone = end + settings_.delay + settings_.allowed_lateness <= horizon;
       if (gone || end <= opened_from_) continue;
-      it = windows_.emplace(start, Window{start, end, {}, false, false}).first;
+      it = windows_.emplace(start, Window{start, end, {}, {}, false, false}).first;
     }
     Window& window = it->second;
+    if (carries_state() && !window.series.count(key)) {
+      auto previous = windows_.find(start - settings_.every);
+      if (previous != windows_.end() && !previous->second.pushed &&
+          previous->second.series.count(key)) {
+        window.waiting[key].push_back(metric);
+        taken = true;
+        continue;
+      }
+    }
     if (window.pushed) {
       if (settings_.drop_late) {
         refused_late = true;
@@ -151,11 +160,16 @@ void AggregationWindows::push_due(int64_t now, Accumulator& out) {
       // The series' instances, reset, go on into the next window.
       int64_t next = window.start + settings_.every;
       auto [target, created] =
-          windows_.emplace(next, Window{next, next + settings_.size, {}, false, false});
+          windows_.emplace(next, Window{next, next + settings_.size, {}, {}, false, false});
+      Window& next_window = target->second;
       for (auto& [key, state] : window.series) {
-        if (target->second.series.emplace(key, std::move(state)).second) continue;
+        if (next_window.series.emplace(key, std::move(state)).second) continue;
         --series_count_;  // the next window has its own instance already
       }
+      for (auto& [key, metrics] : next_window.waiting) {
+        for (const Metric& m : metrics) add_to(next_window, key, m, now);
+      }
+      next_window.waiting.clear();
     } else {
       series_count_ -= window.series.size();
     }

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sluice/plugin.hpp"
 
@@ -74,6 +75,10 @@ class AggregationWindows {
     int64_t start = 0;
     int64_t end = 0;
     std::map<std::string, SeriesState> series;  // ordered: pushes come in a stable order
+    // Tumbling windows without lateness: metrics of a series that arrive while the previous
+    // window, which holds its state, is not pushed yet. They go into that state once it is
+    // carried over.
+    std::map<std::string, std::vector<Metric>> waiting;
     bool pushed = false;
     bool updated_after_push = false;
   };

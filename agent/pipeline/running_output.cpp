@@ -8,6 +8,8 @@
 
 namespace sluice::pipeline {
 
+std::atomic<int> RunningOutput::abandoned_loops_{0};
+
 RunningOutput::RunningOutput(const config::PluginConfig& config, const OutputDefaults& defaults,
                              const Clock& clock)
     : id_(config.id()),
@@ -260,6 +262,11 @@ size_t RunningOutput::stop(int64_t deadline) {
   room_.notify_all();
   if (!thread_.joinable() && !finished_flag_) drain_and_close(lock);  // never started
   bool done = clock_.wait_until(lock, finished_, deadline, [&] { return finished_flag_; });
+  if (!done) {
+    // Past the deadline the loop gives up at its next check; only a write blocked in the
+    // plugin keeps it longer.
+    done = finished_.wait_for(lock, std::chrono::milliseconds(200), [&] { return finished_flag_; });
+  }
   size_t left = buffer_->size();
   lock.unlock();
   if (done) {
@@ -268,6 +275,7 @@ size_t RunningOutput::stop(int64_t deadline) {
     log_.error(fmt::format("did not finish writing before the shutdown deadline; {} metrics lost",
                            left));
     thread_.detach();
+    abandoned_loops_.fetch_add(1);
   }
   if (left > 0 && done) {
     log_.error(fmt::format("{} metrics could not be written before shutdown", left));

@@ -2,6 +2,7 @@
 // The plugin only writes.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,9 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   void write_all_once();
 
   size_t buffered() const { return buffer_->size(); }
+  // Flush loops left running past a shutdown deadline (stuck in a plugin's write). The process
+  // must then end without running static destructors under them.
+  static int abandoned_loops() { return abandoned_loops_.load(); }
   PluginStats& stats() { return *stats_; }
 
  private:
@@ -99,6 +103,7 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   int64_t stop_deadline_ = 0;
   size_t dropped_since_log_ = 0;
   std::thread thread_;
+  static std::atomic<int> abandoned_loops_;
 };
 
 }  // namespace sluice::pipeline

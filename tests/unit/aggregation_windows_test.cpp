@@ -183,3 +183,33 @@ TEST_CASE("max_series evicts the least recently updated series and counts it") {
   w.push_all(out);
   CHECK(out.summary() == Summary{"m/a@100=2", "m/c@100=1"});
 }
+
+TEST_CASE("tumbling windows carry a series' state on, even when the next window starts early") {
+  // Keeps a running total across windows (reset does not clear it), as histogram does
+  // without reset.
+  class RunningTotal final : public Aggregator {
+   public:
+    void add(const Metric&) override { ++total_; }
+    void push(Accumulator& acc) override {
+      Metric m("m", 0);
+      m.set_tag("host", "a");
+      m.set_field("count", total_);
+      acc.add(std::move(m));
+    }
+    void reset() override {}
+
+   private:
+    int64_t total_ = 0;
+  };
+  auto w = AggregationWindows(tumbling(10, 2), [] { return std::make_unique<RunningTotal>(); },
+                              100 * kSecond);
+  w.add(at(101), 101 * kSecond);
+  w.add(at(102), 102 * kSecond);
+  w.add(at(110.5), 111 * kSecond);  // the next window's metric, during the first one's delay
+  Collect out;
+  w.push_due(112 * kSecond, out);
+  w.add(at(115), 115 * kSecond);
+  w.push_due(122 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=2", "m/a@110=4"});
+  CHECK(w.series() == 1);
+}

@@ -1,0 +1,150 @@
+// Aggregator cost per metric: basicstats and quantile (t-digest) fed 1M metrics, with one series,
+// with 10k series in one instance, and with 10k instances of one series each (the host's
+// arrangement: one instance per series and window). Also the t-digest alone, and the heap held
+// per series. Prints figures; judges nothing.
+#include <malloc.h>
+#include <time.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "aggregators/quantile/tdigest.hpp"
+#include "config/option_reader.hpp"
+#include "plugin/registry.hpp"
+
+namespace {
+
+using namespace sluice;
+
+// CPU time of this process: on a shared machine, wall time would count the other processes.
+double cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+constexpr size_t kValues = 1'000'000;
+constexpr size_t kSeries = 10'000;
+
+class QuietLogger final : public Logger {
+ public:
+  void log(LogLevel, std::string_view) override {}
+  bool enabled(LogLevel) const override { return false; }
+};
+
+class CountingAccumulator final : public Accumulator {
+ public:
+  void add(Metric) override { ++count; }
+  void add_error(std::string_view) override {}
+  int64_t time() const override { return 1'700'000'000'000'000'000; }
+  size_t count = 0;
+};
+
+struct Factory {
+  const plugin::PluginInfo* info;
+  Options options;
+  QuietLogger log;
+
+  Factory(const char* name, const char* yaml)
+      : info(plugin::Registry::builtins().find(plugin::Kind::kAggregator, name)),
+        options(config::read_options(YAML::Load(yaml), info->options, "bench", name).options) {}
+  std::unique_ptr<Aggregator> make() { return info->create_aggregator({options, log}); }
+};
+
+// Series like the cpu input's: cpu,cpu=cpuN,host=hostM usage_idle=...
+std::vector<Metric> make_series(size_t n) {
+  std::vector<Metric> series;
+  for (size_t i = 0; i < n; ++i) {
+    Metric m("cpu", 0, ValueType::kGauge);
+    m.set_tag("cpu", "cpu" + std::to_string(i % 64));
+    m.set_tag("host", "host-" + std::to_string(i / 64) + ".example.net");
+    m.append_field("usage_idle", 0.0);
+    series.push_back(std::move(m));
+  }
+  return series;
+}
+
+size_t heap_in_use() { return mallinfo2().uordblks; }
+
+struct Result {
+  double ns_per_add;
+  double bytes_per_series;
+  size_t pushed;
+};
+
+// Feeds kValues metrics round-robin over `series`, to one instance or one per series.
+Result run(Factory& factory, std::vector<Metric>& series, bool instance_per_series) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> dist(0, 100);
+  std::vector<double> values(kValues);
+  for (double& v : values) v = dist(rng);
+
+  size_t heap_before = heap_in_use();
+  std::vector<std::unique_ptr<Aggregator>> instances;
+  if (instance_per_series) {
+    for (size_t i = 0; i < series.size(); ++i) instances.push_back(factory.make());
+  } else {
+    instances.push_back(factory.make());
+  }
+  double start = cpu_ns();
+  for (size_t i = 0; i < kValues; ++i) {
+    size_t s = i % series.size();
+    Metric& m = series[s];
+    m.mutable_fields()[0].value = values[i];
+    m.set_time(1'700'000'000'000'000'000 + static_cast<int64_t>(i) * 1000);
+    instances[instance_per_series ? s : 0]->add(m);
+  }
+  double elapsed = cpu_ns() - start;
+  size_t heap_after = heap_in_use();
+  CountingAccumulator acc;
+  for (auto& a : instances) a->push(acc);
+  return Result{elapsed / kValues,
+                static_cast<double>(heap_after - heap_before) / static_cast<double>(series.size()),
+                acc.count};
+}
+
+void report(const char* name, const char* yaml) {
+  Factory factory(name, yaml);
+  for (size_t n : {size_t{1}, kSeries}) {
+    std::vector<Metric> series = make_series(n);
+    for (bool per_series : {false, true}) {
+      if (n == 1 && per_series) continue;
+      Result r = run(factory, series, per_series);
+      std::printf("%-26s %6zu series %-22s %8.1f ns/add %10.0f B/series  (%zu aggregates)\n",
+                  (std::string(name) + " " + yaml).c_str(), n,
+                  per_series ? "one instance each" : "in one instance", r.ns_per_add,
+                  r.bytes_per_series, r.pushed);
+    }
+  }
+}
+
+void tdigest_alone() {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> dist(0, 100);
+  std::vector<double> values(kValues);
+  for (double& v : values) v = dist(rng);
+  aggregators::quantile::TDigest digest(100);
+  double start = cpu_ns();
+  for (double v : values) digest.add(v);
+  double q = digest.quantile(0.5);
+  double elapsed = cpu_ns() - start;
+  std::printf("%-26s %zu values: %.1f ns/add, %zu centroids, median %.3f\n", "t-digest alone",
+              kValues, elapsed / kValues, digest.centroid_count(), q);
+}
+
+}  // namespace
+
+int main() {
+  std::printf("%zu metrics per run (one float field each), CPU time; build type %s\n", kValues,
+              SLUICE_BUILD_TYPE);
+  report("basicstats", "{}");
+  report("basicstats", "{stats: [count, mean, rate, last]}");
+  report("quantile", "{}");
+  report("quantile", "{algorithm: exact R7}");
+  tdigest_alone();
+  return 0;
+}

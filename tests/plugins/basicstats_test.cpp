@@ -7,7 +7,7 @@
 using namespace sluice;
 using namespace sluice::testing;
 
-TEST_CASE("basicstats: default stats per series and field; strings and booleans skipped") {
+TEST_CASE("basicstats: default stats per series and field, strings and booleans skipped") {
   auto agg = make_aggregator("basicstats");
   add_lines(*agg,
             "cpu,host=a usage=10,temp=1i,ok=true,state=\"up\" 1700000000000000000\n"
@@ -79,7 +79,7 @@ TEST_CASE("basicstats: non-negative stats, percent change and rate are left out 
         "same v_diff=2,v_non_negative_diff=2,v_percent_change=200 1700000000000000000\n");
 }
 
-TEST_CASE("basicstats: integer types are read as floats; fields appearing later join in") {
+TEST_CASE("basicstats: integer types are read as floats, fields appearing later join in") {
   auto agg = make_aggregator("basicstats", "{stats: [count, sum, mean]}");
   add_lines(*agg,
             "m a=1i 1700000000000000000\n"
@@ -90,7 +90,7 @@ TEST_CASE("basicstats: integer types are read as floats; fields appearing later 
         "b_sum=4,b_mean=2 1700000000000000000\n");
 }
 
-TEST_CASE("basicstats: a series with no numeric field emits nothing; reset forgets") {
+TEST_CASE("basicstats: a series with no numeric field emits nothing, reset forgets") {
   auto agg = make_aggregator("basicstats");
   add_lines(*agg, "log msg=\"hello\",ok=true 1700000000000000000\n");
   CHECK(push_lines(*agg) == "");
@@ -99,7 +99,7 @@ TEST_CASE("basicstats: a series with no numeric field emits nothing; reset forge
   CHECK(push_lines(*agg) == "");
 }
 
-TEST_CASE("basicstats: an empty stats list emits nothing; duplicates count once") {
+TEST_CASE("basicstats: an empty stats list emits nothing, duplicates count once") {
   auto none = make_aggregator("basicstats", "{stats: []}");
   add_lines(*none, "m v=1 1700000000000000000\nm v=2 1700000001000000000\n");
   CHECK(push_lines(*none) == "");

@@ -12,7 +12,7 @@ TEST_CASE("converter: a tag to a string field, as in Telegraf's example") {
         "apache,server=debian BusyWorkers=1,BytesPerReq=0,port=\"80\" 1\n");
 }
 
-TEST_CASE("converter: tags to typed fields; values that do not convert are dropped") {
+TEST_CASE("converter: tags to typed fields, values that do not convert are dropped") {
   sluice::testing::CapturingLogger log;
   auto p = make_processor(
       "converter",

@@ -76,7 +76,7 @@ TEST_CASE("cpu: defaults report usage only, per CPU and in total") {
         "usage_system=11.666666666666666,usage_user=21.666666666666668 1700000000000000000\n");
 }
 
-TEST_CASE("cpu: percpu and totalcpu select the lines; core_tags adds core and package") {
+TEST_CASE("cpu: percpu and totalcpu select the lines, core_tags adds core and package") {
   ScopedEnv proc("HOST_PROC", fixture("cpu/proc0"));
   auto total_only = make_input("cpu", {{"percpu", false}, {"collect_cpu_time", true}});
   auto per_cpu_only =

@@ -14,7 +14,7 @@ TEST_CASE("dedup: unchanged values are dropped until dedup_interval of metric ti
   CHECK(run_lines(*p, "m,h=a v=2i 16000000000\n") == "m,h=a v=2i 16000000000\n");
 }
 
-TEST_CASE("dedup: series are separate; a new field or another type passes") {
+TEST_CASE("dedup: series are separate, a new field or another type passes") {
   auto p = make_processor("dedup", "{dedup_interval: 1m}");
   CHECK(run_lines(*p, "m,h=a v=1i 1\nm,h=b v=1i 1\nm,h=a v=1i 2\nn,h=a v=1i 2\n") ==
         "m,h=a v=1i 1\nm,h=b v=1i 1\nn,h=a v=1i 2\n");
@@ -33,7 +33,7 @@ TEST_CASE("dedup: metrics of one gather split over two metrics are both kept") {
   CHECK(run_lines(*p, "system load1=1 30\nsystem uptime=120i 30\n") == "system uptime=120i 30\n");
 }
 
-TEST_CASE("dedup: old series are forgotten and pass again; empty batch; option errors") {
+TEST_CASE("dedup: old series are forgotten and pass again, empty batch, option errors") {
   auto p = make_processor("dedup", "{dedup_interval: 1s}");
   CHECK(run_lines(*p, "a v=1i 0\n") == "a v=1i 0\n");
   CHECK(run_lines(*p, "b v=1i 5000000000\n") == "b v=1i 5000000000\n");

@@ -25,7 +25,7 @@ std::string window(Aggregator& agg, int from, int to) {
 
 }  // namespace
 
-TEST_CASE("derivative: first to last of the window, per second; gauge type") {
+TEST_CASE("derivative: first to last of the window, per second, gauge type") {
   auto agg = make_aggregator("derivative", "{max_roll_over: 0}");
   for (int s = 0; s < 10; s += 2) add_lines(*agg, point(s));
   auto metrics = push_metrics(*agg);
@@ -84,7 +84,7 @@ TEST_CASE("derivative: a field as the variable, with its own suffix") {
   CHECK(push_lines(*agg) == "net bytes_recv_by_packets_recv=292.89 1700000000000000000\n");
 }
 
-TEST_CASE("derivative: metrics at the first or last time add fields; an earlier one is first") {
+TEST_CASE("derivative: metrics at the first or last time add fields, an earlier one is first") {
   auto agg = make_aggregator("derivative");
   add_lines(*agg,
             "m a=10 1700000010000000000\n"

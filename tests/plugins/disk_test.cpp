@@ -110,7 +110,7 @@ TEST_CASE("disk: HOST_MOUNT_PREFIX measures under the prefix and tags the host's
   CHECK(acc.metrics[2].tag("path") == "/extra");
 }
 
-TEST_CASE("disk: falls back to self/mounts; no mounts file at all is an error") {
+TEST_CASE("disk: falls back to self/mounts, no mounts file at all is an error") {
   FakeStatFs fs;
   fs.answers["/"] = {4096, 10, 5, 5, 10, 5};
   ScopedEnv proc("HOST_PROC", fixture("disk/self_only"));

@@ -5,7 +5,7 @@
 using namespace sluice;
 using namespace sluice::testing;
 
-TEST_CASE("diskio: counters of every device; latency and utilisation from the second gather") {
+TEST_CASE("diskio: counters of every device, latency and utilisation from the second gather") {
   ScopedEnv proc("HOST_PROC", fixture("diskio/proc0"));
   ScopedEnv run("HOST_RUN", fixture("diskio/run"));
   auto input = make_input("diskio");

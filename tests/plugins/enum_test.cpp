@@ -14,14 +14,14 @@ TEST_CASE("enum: field values to typed values, with dest and default") {
       "m status=\"green\",status_code=1i 1\nm status=\"purple\",status_code=0i 2\nm other=1i 3\n");
 }
 
-TEST_CASE("enum: without default, unmapped values stay; integers and booleans map by text") {
+TEST_CASE("enum: without default, unmapped values stay, integers and booleans map by text") {
   auto p = make_processor("enum", R"({mapping: [
       {fields: "code, ok", value_mappings.200: OK, value_mappings.true: 1.5, value_mappings.false: off}]})");
   CHECK(run_lines(*p, "m code=200i,ok=true 1\nm code=500i,ok=false 2\nm code=200.0 3\n") ==
         "m code=\"OK\",ok=1.5 1\nm code=500i,ok=\"off\" 2\nm code=200 3\n");
 }
 
-TEST_CASE("enum: tags map to text; mappings read the metric as it came") {
+TEST_CASE("enum: tags map to text, mappings read the metric as it came") {
   auto p = make_processor("enum", R"({mapping: [
       {tag: "s*", value_mappings.a: b, value_mappings.b: c},
       {tag: state, dest: state_num, value_mappings.a: 1},

@@ -35,7 +35,7 @@ size_t count_lines(const CapturingLogger& log, std::string_view needle) {
 
 }  // namespace
 
-TEST_CASE("execd: the program rewrites each metric; its stderr is logged") {
+TEST_CASE("execd: the program rewrites each metric, its stderr is logged") {
   CapturingLogger log;
   auto p = make_processor(
       "execd", "{command: [sh, '" + fixture("execd/rewrite.sh") + "'], response_timeout: 5s}", log);

@@ -34,7 +34,7 @@ TEST_CASE("final: a series is emitted once it has been quiet for series_timeout"
   CHECK(push_lines(*agg, kGatherTime + 60 * kMinute) == "");
 }
 
-TEST_CASE("final: the last value of each field by timestamp; a late metric does not overwrite") {
+TEST_CASE("final: the last value of each field by timestamp, a late metric does not overwrite") {
   auto agg = make_aggregator("final", "{series_timeout: 10s}");
   add_lines(*agg,
             "m x=1,s=\"a\" 1700000000000000000\n"

@@ -76,7 +76,7 @@ TEST_CASE("histogram: not cumulative, each bucket counts its own range and has a
         "cpu,gt=100,host=a,le=+Inf usage_idle_bucket=1i 1700000000000000000\n");
 }
 
-TEST_CASE("histogram: every field without a field list; fields sharing a bound share a metric") {
+TEST_CASE("histogram: every field without a field list, fields sharing a bound share a metric") {
   auto agg = make_aggregator("histogram",
                              "{config: [{measurement_name: m, buckets: \"[0.5, 1e3]\"},"
                              " {measurement_name: m, fields: \"b, c\", buckets: \"2,1000,3\"}]}");

@@ -60,7 +60,7 @@ TEST_CASE("kernel: an unknown collect value is refused when the plugin is made")
                   OptionError);
 }
 
-TEST_CASE("kernel: missing or garbled files are errors; readable counters still report") {
+TEST_CASE("kernel: missing or garbled files are errors, readable counters still report") {
   ScopedEnv proc("HOST_PROC", fixture("kernel/nonexistent"));
   ScopedEnv sys("HOST_SYS", fixture("kernel/nonexistent"));
   auto input = make_input("kernel", {{"collect", std::vector<std::string>{"psi"}}});

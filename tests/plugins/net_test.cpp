@@ -48,7 +48,7 @@ TEST_CASE("net: interfaces that are up (not loopback), then the protocol counter
   CHECK(acc.metrics[2].type() == ValueType::kUntyped);
 }
 
-TEST_CASE("net: interfaces globs take any state; ignore_protocol_stats drops interface=all") {
+TEST_CASE("net: interfaces globs take any state, ignore_protocol_stats drops interface=all") {
   ScopedEnv proc("HOST_PROC", fixture("net/proc"));
   ScopedEnv sys("HOST_SYS", fixture("net/sys"));
   auto input = make_input("net", {{"interfaces", std::vector<std::string>{"lo", "dock*"}},
@@ -63,7 +63,7 @@ TEST_CASE("net: interfaces globs take any state; ignore_protocol_stats drops int
         "err_out=0u,packets_recv=0u,packets_sent=0u 1700000000000000000\n");
 }
 
-TEST_CASE("net: missing or garbled files are errors; what can be read is still reported") {
+TEST_CASE("net: missing or garbled files are errors, what can be read is still reported") {
   ScopedEnv proc("HOST_PROC", fixture("net/nonexistent"));
   auto input = make_input("net", {{"interfaces", std::vector<std::string>{"eth*"}}});
   RecordingAccumulator acc;

@@ -18,7 +18,7 @@ TEST_CASE("netstat: TCP sockets by state over IPv4 and IPv6, and UDP sockets") {
         "tcp_syn_recv=2i,tcp_syn_sent=1i,tcp_time_wait=2i,udp_socket=3i 1700000000000000000\n");
 }
 
-TEST_CASE("netstat: no socket table is an error; a garbled line is reported and skipped") {
+TEST_CASE("netstat: no socket table is an error, a garbled line is reported and skipped") {
   ScopedEnv proc("HOST_PROC", fixture("netstat/nonexistent"));
   auto input = make_input("netstat");
   RecordingAccumulator acc;

@@ -13,7 +13,7 @@ TEST_CASE("override: name override, prefix, suffix and tags") {
         "a_net_z,dc=x,host=h2 v=1i 1\na_net_z,dc=x,host=h2 v=2i 2\n");
 }
 
-TEST_CASE("override: prefix alone keeps the name; nothing set changes nothing") {
+TEST_CASE("override: prefix alone keeps the name, nothing set changes nothing") {
   auto p = make_processor("override", "{name_prefix: 'p.'}");
   CHECK(run_lines(*p, "cpu v=1i 1\n") == "p.cpu v=1i 1\n");
   auto none = make_processor("override");

@@ -19,7 +19,7 @@ TEST_CASE("processes: counts by state letter and the sum of threads") {
   CHECK(acc.metrics[0].type() == ValueType::kGauge);
 }
 
-TEST_CASE("processes: no /proc is an error; malformed stat files are counted out and reported") {
+TEST_CASE("processes: no /proc is an error, malformed stat files are counted out and reported") {
   ScopedEnv proc("HOST_PROC", fixture("processes/nonexistent"));
   auto input = make_input("processes");
   RecordingAccumulator acc;

@@ -55,7 +55,7 @@ TEST_CASE("procstat: by user, with a prefix, the PID as a tag and a name longer 
   CHECK(acc.lines() == expected("user_prefix_pid_tag.out"));
 }
 
-TEST_CASE("procstat: by executable name (regex); io and fds only where readable") {
+TEST_CASE("procstat: by executable name (regex), io and fds only where readable") {
   ProcstatEnv env;
   auto input = make_input("procstat", {{"exe", std::string("^ngin.$")}});
   RecordingAccumulator acc;

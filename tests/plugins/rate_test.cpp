@@ -29,7 +29,7 @@ TEST_CASE("rate: a counter that goes down was reset and counts from zero") {
   CHECK(push_lines(*agg) == "c v_rate=4 1700000000000000000\n");
 }
 
-TEST_CASE("rate: values extend the span at either end; one in the middle is left out") {
+TEST_CASE("rate: values extend the span at either end, one in the middle is left out") {
   auto agg = make_aggregator("rate", "{max_roll_over: 0}");
   add_lines(*agg,
             "c v=100 1700000010000000000\n"

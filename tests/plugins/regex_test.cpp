@@ -35,7 +35,7 @@ TEST_CASE("regex: Telegraf's nginx example (tag value, named groups into new fie
         "resp_bytes=270i,method=\"/search/\",search_category=\"plugins\" 1519652321000000000\n");
 }
 
-TEST_CASE("regex: no match leaves the value; non-string fields are not touched") {
+TEST_CASE("regex: no match leaves the value, non-string fields are not touched") {
   auto p = make_processor("regex", R"({
     tags: [{key: code, pattern: '^(\d)\d\d$', replacement: '$${1}xx', result_key: class}],
     fields: [{key: "*", pattern: '^(\d+)$', replacement: 'n$1'}]})");

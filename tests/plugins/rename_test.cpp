@@ -17,7 +17,7 @@ TEST_CASE("rename: measurement, tag and field, as in Telegraf's example") {
         "throughput,host=backend.example.com min=10i,max=1000i,mean=500i 1502489900000000000\n");
 }
 
-TEST_CASE("rename: missing keys leave the metric alone; renames apply in order") {
+TEST_CASE("rename: missing keys leave the metric alone, renames apply in order") {
   auto p = make_processor("rename", R"({replace: [
       {tag: a, dest: b}, {tag: b, dest: c}, {field: x, dest: y}, {measurement: other, dest: z}]})");
   CHECK(run_lines(*p, "m,a=1 v=1i 1\nm,q=2 v=2i 2\n") == "m,c=1 v=1i 1\nm,q=2 v=2i 2\n");

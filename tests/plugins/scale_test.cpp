@@ -13,7 +13,7 @@ TEST_CASE("scale: input range to output range, integers become floats") {
         "m cpu_a=50,cpu_b=200,temp=500,other=7i 1\n");
 }
 
-TEST_CASE("scale: factor and offset; several fields in one rule; non-numbers left alone") {
+TEST_CASE("scale: factor and offset, several fields in one rule, non-numbers left alone") {
   sluice::testing::CapturingLogger log;
   auto p = make_processor("scale", R"({scaling: [{factor: 2, offset: 1, fields: "a, b"}]})", log);
   CHECK(run_lines(*p, "m a=1i,b=2.5,c=3i,s=\"x\" 1\nm a=\"text\" 2\nm b=true 3\n") ==

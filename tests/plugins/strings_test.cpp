@@ -60,7 +60,7 @@ TEST_CASE("strings: valid_utf8 replaces each run of invalid bytes") {
   CHECK(std::get<std::string>(*batch[0].field("msg")) == "ok?ok?");
 }
 
-TEST_CASE("strings: missing keys and non-string fields are left alone; empty batch") {
+TEST_CASE("strings: missing keys and non-string fields are left alone, empty batch") {
   auto p = make_processor("strings", "{uppercase: [{field: f}, {tag: t}]}");
   CHECK(run_lines(*p, "m,x=a f=1i,g=\"x\" 1\n") == "m,x=a f=1i,g=\"x\" 1\n");
   CHECK(p->process({}).empty());

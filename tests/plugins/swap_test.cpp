@@ -21,7 +21,7 @@ TEST_CASE("swap: space as a gauge, traffic in bytes as a counter") {
   CHECK(acc.metrics[1].type() == ValueType::kCounter);
 }
 
-TEST_CASE("swap: missing or garbled files are errors; the other half still reports") {
+TEST_CASE("swap: missing or garbled files are errors, the other half still reports") {
   ScopedEnv proc("HOST_PROC", fixture("swap/nonexistent"));
   auto input = make_input("swap");
   RecordingAccumulator acc;

@@ -70,7 +70,7 @@ TEST_CASE("system: load, CPUs, users from utmp, uptime and its formatted twin") 
   CHECK(acc.metrics[1].type() == ValueType::kCounter);
 }
 
-TEST_CASE("system: utmp under HOST_RUN; no cpuinfo counts /proc/stat; no utmp, no user counts") {
+TEST_CASE("system: utmp under HOST_RUN, no cpuinfo counts /proc/stat, no utmp, no user counts") {
   TempUtmp utmp;
   utmp.add(USER_PROCESS, "dave", "pts/0");
   ScopedEnv proc("HOST_PROC", fixture("system/short"));

@@ -12,7 +12,7 @@ TEST_CASE("tag_limit: keeps the preferred tags, drops others in key order") {
       "throughput,environment=qa,month=Jun,region=us-east1 lower=10i 1\n");
 }
 
-TEST_CASE("tag_limit: metrics within the limit are untouched; limit 0 drops every tag") {
+TEST_CASE("tag_limit: metrics within the limit are untouched, limit 0 drops every tag") {
   auto p = make_processor("tag_limit", "{limit: 2}");
   CHECK(run_lines(*p, "m,a=1,b=2 v=1i 1\nm,a=1,b=2,c=3 v=1i 2\n") ==
         "m,a=1,b=2 v=1i 1\nm,b=2,c=3 v=1i 2\n");

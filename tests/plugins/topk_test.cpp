@@ -71,7 +71,7 @@ TEST_CASE("topk: aggregations, bottomk, rank and aggregate fields, group tag") {
   CHECK(run_lines(*min, "mem value=0 3\n") == "cpu,host=b value=30 1\n");
 }
 
-TEST_CASE("topk: group_by decides the groups; each field ranks on its own") {
+TEST_CASE("topk: group_by decides the groups, each field ranks on its own") {
   FakeClock clock;
   auto p = make_topk("{period: 1s, k: 1, group_by: [dc], fields: [rx, tx]}", clock);
   run_lines(*p,

@@ -34,7 +34,7 @@ TEST_CASE("valuecounter: numbers are named as Go's %v writes them") {
         "m v_1.5=1i,v_1e+06=1i,v_100000=1i,v_3=1i,v_-2=1i,v_1e-05=1i 1700000000000000000\n");
 }
 
-TEST_CASE("valuecounter: without fields nothing is counted; the type is gauge") {
+TEST_CASE("valuecounter: without fields nothing is counted, the type is gauge") {
   auto none = make_aggregator("valuecounter");
   add_lines(*none, "m v=1 1700000000000000000\n");
   CHECK(push_lines(*none) == "");

@@ -86,7 +86,7 @@ TEST_CASE("metrics flow from an input through a processor and an aggregator to o
   CHECK(counts[1] == 10);
 }
 
-TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers; a bad config changes nothing") {
+TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers, a bad config changes nothing") {
   ManualClock clock(2'000 * kSecond);
   auto kept = recording("reload-kept");
   for (int i = 0; i < 3; ++i) kept->script(WriteResult::retry("server down"));

@@ -87,7 +87,7 @@ TEST_CASE("tumbling windows push after end + delay, one aggregate per series") {
   CHECK(out.summary() == Summary{"m/a@110=1"});  // reset between windows
 }
 
-TEST_CASE("metrics for a window that is gone are dropped and counted; grace takes a little") {
+TEST_CASE("metrics for a window that is gone are dropped and counted, grace takes a little") {
   auto w = windows(tumbling(10), 100 * kSecond);
   CHECK_FALSE(w.add(at(95), 100 * kSecond));  // before the first window
   CHECK(w.counters().too_late == 1);

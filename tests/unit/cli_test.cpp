@@ -90,7 +90,7 @@ TEST_CASE("sluice version, plugins and --help answer") {
   }
 }
 
-TEST_CASE("signals: SIGHUP with a bad config keeps running, with a good one reloads; SIGTERM "
+TEST_CASE("signals: SIGHUP with a bad config keeps running, with a good one reloads, SIGTERM "
           "drains and exits 0") {
   fs::path dir = fresh_dir("signals");
   auto config = [&](const std::string& out) {

@@ -145,7 +145,7 @@ TEST_CASE("${VAR} and ${VAR:-default} are substituted inside scalars") {
         "SLUICE_TEST_UNSET is not set (write ${SLUICE_TEST_UNSET:-default} to give a default)");
 }
 
-TEST_CASE("several files and a directory merge; lists concatenate, later agent options win") {
+TEST_CASE("several files and a directory merge, lists concatenate, later agent options win") {
   auto dir = temp_dir("merge");
   write(dir / "main.yaml", "agent:\n  interval: 5s\n  flush_interval: 3s\ninputs:\n  - gen: {metric: a}\n");
   std::filesystem::create_directories(dir / "d");

@@ -43,7 +43,7 @@ OutputDefaults defaults(size_t batch, size_t limit) {
 
 }  // namespace
 
-TEST_CASE("a full batch is written at once; the rest waits for the flush interval") {
+TEST_CASE("a full batch is written at once, the rest waits for the flush interval") {
   ManualClock clock(100 * kSecond);
   auto rec = recording("flush");
   auto config = output_config("flush");
@@ -95,7 +95,7 @@ TEST_CASE("a failed write keeps its metrics at the front and retries with back-o
   output->stop(clock.now() + kSecond);
 }
 
-TEST_CASE("a rejected batch is dropped and counted; a split batch is written in halves") {
+TEST_CASE("a rejected batch is dropped and counted, a split batch is written in halves") {
   ManualClock clock(100 * kSecond);
   auto rec = recording("reject");
   rec->script(WriteResult::reject("bad data"));

@@ -63,7 +63,7 @@ TEST_CASE("a full line: measurement, tags, fields of every type, timestamp") {
   CHECK(m.time() == 1700000000000000000);
 }
 
-TEST_CASE("tags are sorted; a repeated tag key is an error") {
+TEST_CASE("tags are sorted, a repeated tag key is an error") {
   const Metric m = one("m,z=1,a=2,m=3 x=1");
   REQUIRE(m.tags().size() == 3);
   CHECK(m.tags()[0].key == "a");
@@ -95,7 +95,7 @@ TEST_CASE("very wide lines stay linear: many tags in reverse order, many similar
   CHECK(bad(repeated_tag).reason == "duplicate tag key \"tag100500\"");
 }
 
-TEST_CASE("fields keep their order; a repeated field key is an error, also on wide lines") {
+TEST_CASE("fields keep their order, a repeated field key is an error, also on wide lines") {
   const Metric m = one("m z=1,a=2,m=3");
   CHECK(m.fields()[0].key == "z");
   CHECK(m.fields()[2].key == "m");
@@ -257,7 +257,7 @@ TEST_CASE("malformed lines: an error each, with line and column, and the rest st
   for (size_t i = 2; i < r.errors.size(); ++i) CHECK(r.errors[i].line == i + 3);
 }
 
-TEST_CASE("names, keys and strings must be valid UTF-8; control bytes end tokens") {
+TEST_CASE("names, keys and strings must be valid UTF-8, control bytes end tokens") {
   CHECK(one("caf\xc3\xa9,t\xc3\xa9=v\xc3\xa9 f\xc3\xa9=1").name() == "caf\xc3\xa9");
   CHECK(bad("m\x80 x=1").reason.find("invalid UTF-8 in measurement") != std::string::npos);
   CHECK(bad("m,k\xff=v x=1").reason.find("invalid UTF-8 in tag key") != std::string::npos);

@@ -77,7 +77,7 @@ TEST_CASE("floats shortest, integers with i, unsigned with u or clipped") {
         "u=9223372036854775807i,v=5i 0\n");
 }
 
-TEST_CASE("precision rounds the timestamp down; omit_timestamp leaves it out") {
+TEST_CASE("precision rounds the timestamp down, omit_timestamp leaves it out") {
   lp::SerializeOptions options;
   options.precision = lp::Precision::kSecond;
   CHECK(write(cpu(), options) == "cpu,host=a usage_idle=98.2 1700000000\n");

@@ -16,6 +16,7 @@ struct CommonOptions {
   std::string pidfile;
   std::string input_filter;   // "cpu:mem" or "cpu,mem"
   std::string output_filter;
+  std::vector<std::string> plugin_dirs;  // --plugin-dir: instead of agent.plugin_dirs
 };
 
 // Where the config comes from: the flags, else /etc/sluice/sluice.yaml and
@@ -28,8 +29,10 @@ int once_command(const CommonOptions& options);
 int check_command(const CommonOptions& options);
 int config_command(const std::vector<std::string>& inputs, const std::vector<std::string>& processors,
                    const std::vector<std::string>& aggregators,
-                   const std::vector<std::string>& outputs);
-int plugins_command(const std::string& options_of);
+                   const std::vector<std::string>& outputs,
+                   const std::vector<std::string>& plugin_dirs = {});
+int plugins_command(const std::string& options_of,
+                    const std::vector<std::string>& plugin_dirs = {});
 int version_command();
 
 // "cpu:mem" or "cpu,mem" -> {"cpu", "mem"}.

@@ -14,6 +14,8 @@ void add_common(CLI::App& app, CommonOptions& options, bool runs) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--input-filter", options.input_filter,
                  "Only these inputs, separated by ':' or ',' (e.g. cpu:mem)");
+  app.add_option("--plugin-dir", options.plugin_dirs,
+                 "Folder of plugin shared objects (repeatable; instead of agent.plugin_dirs)");
   if (runs) {
     app.add_option("--output-filter", options.output_filter,
                    "Only these outputs, separated by ':' or ','");
@@ -63,11 +65,16 @@ int main(int argc, char** argv) {
   config->add_option("--processors", processors, "Processors to include");
   config->add_option("--aggregators", aggregators, "Aggregators to include");
   config->add_option("--outputs", outputs, "Outputs to include");
+  std::vector<std::string> config_plugin_dirs, plugins_plugin_dirs;
+  config->add_option("--plugin-dir", config_plugin_dirs,
+                     "Folder of plugin shared objects (repeatable; instead of agent.plugin_dirs)");
 
   std::string options_of;
   auto* plugins = app.add_subcommand("plugins", "List the plugins: built-ins and shared objects");
   plugins->add_option("--options", options_of,
                       "Print one plugin's option table as Markdown, e.g. inputs.cpu");
+  plugins->add_option("--plugin-dir", plugins_plugin_dirs,
+                      "Folder of plugin shared objects (repeatable; instead of agent.plugin_dirs)");
   auto* version = app.add_subcommand("version", "Print the version");
   app.require_subcommand(0, 1);
 
@@ -85,16 +92,21 @@ int main(int argc, char** argv) {
     if (o.pidfile.empty()) o.pidfile = top.pidfile;
     if (o.input_filter.empty()) o.input_filter = top.input_filter;
     if (o.output_filter.empty()) o.output_filter = top.output_filter;
+    if (o.plugin_dirs.empty()) o.plugin_dirs = top.plugin_dirs;
     return o;
   };
   if (test->parsed()) return test_command(normalize(test_opts, common));
   if (once->parsed()) return once_command(normalize(once_opts, common));
   if (check->parsed()) return check_command(normalize(check_opts, common));
   if (config->parsed()) {
+    if (config_plugin_dirs.empty()) config_plugin_dirs = common.plugin_dirs;
     return config_command(split_names(inputs), split_names(processors), split_names(aggregators),
-                          split_names(outputs));
+                          split_names(outputs), config_plugin_dirs);
   }
-  if (plugins->parsed()) return plugins_command(options_of);
+  if (plugins->parsed()) {
+    if (plugins_plugin_dirs.empty()) plugins_plugin_dirs = common.plugin_dirs;
+    return plugins_command(options_of, plugins_plugin_dirs);
+  }
   if (version->parsed()) return version_command();
   return run_command(normalize(run_opts, common));
 }

@@ -47,10 +47,18 @@ void setup_logging(const CommonOptions& options, const config::Config* config,
   core::setup_logging(level, config ? config->agent.logfile : "");
 }
 
-// Loads the config or reports why not, for the commands that need one.
-std::optional<config::Config> load_or_report(const config::LoadOptions& load) {
+// Loads the config or reports why not, for the commands that need one. Notes of loading
+// plugin libraries (those skipped) go to stderr: logging is not set up yet.
+std::optional<config::Config> load_or_report(const config::LoadOptions& load,
+                                             bool print_warnings = true) {
   try {
-    return config::load(load);
+    config::Config config = config::load(load);
+    if (print_warnings) {
+      for (const std::string& w : config.plugin_warnings) {
+        std::cerr << "sluice: warning: " << w << "\n";
+      }
+    }
+    return config;
   } catch (const std::exception& e) {
     std::cerr << "sluice: " << e.what() << "\n";
     return std::nullopt;
@@ -65,6 +73,8 @@ config::LoadOptions load_options(const CommonOptions& options) {
   load.directories = options.config_directories;
   load.input_filter = split_names(options.input_filter);
   load.output_filter = split_names(options.output_filter);
+  load.load_plugins = true;
+  load.plugin_dirs = options.plugin_dirs;
   if (load.files.empty() && load.directories.empty()) {
     std::error_code ec;
     if (fs::exists(kSystemConfig, ec)) {
@@ -80,8 +90,9 @@ config::LoadOptions load_options(const CommonOptions& options) {
 
 int run_command(const CommonOptions& options) {
   config::LoadOptions load = load_options(options);
-  // Validate before logging is set up, so a bad config is reported plainly.
-  std::optional<config::Config> config = load_or_report(load);
+  // Validate before logging is set up, so a bad config is reported plainly. The agent logs the
+  // notes of loading plugin libraries itself.
+  std::optional<config::Config> config = load_or_report(load, false);
   if (!config) return 1;
   try {
     setup_logging(options, &*config, "info");

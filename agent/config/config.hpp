@@ -34,6 +34,7 @@ struct AgentSettings {
   std::string log_level = "info";  // debug | info | warn | error
   std::string logfile;             // empty: stderr
   std::vector<std::string> plugin_dirs;
+  std::string plugin_load_error = "error";  // error | skip
   std::chrono::nanoseconds shutdown_timeout{std::chrono::seconds(30)};
 };
 
@@ -61,6 +62,10 @@ struct Config {
   StringMap global_tags;
   std::vector<PluginConfig> inputs, processors, aggregators, outputs;
   std::vector<std::string> files;  // the files it was read from, in order
+  // The registry plugin names were looked up in: with LoadOptions::load_plugins, the built-ins
+  // and the plugin shared objects of agent.plugin_dirs (which lives for the process).
+  const plugin::Registry* registry = nullptr;
+  std::vector<std::string> plugin_warnings;  // libraries skipped, and other notes of loading
 };
 
 struct LoadOptions {
@@ -71,7 +76,20 @@ struct LoadOptions {
   std::vector<std::string> output_filter;
   // The registry that plugin names are looked up in.
   const plugin::Registry* registry = &plugin::Registry::builtins();
+  // Read agent.plugin_dirs (or `plugin_dirs`) first, load the plugin shared objects there, and
+  // look names up in `registry` plus their plugins. Off for configs that name only built-ins.
+  bool load_plugins = false;
+  std::vector<std::string> plugin_dirs;  // --plugin-dir: used instead of agent.plugin_dirs
 };
+
+// Where plugin shared objects come from: `--plugin-dir`, else agent.plugin_dirs of the files.
+struct PluginSettings {
+  std::vector<std::string> dirs;
+  std::string load_error = "error";  // agent.plugin_load_error
+};
+// Reads only the agent sections of the files of `options` (none: the defaults). Throws
+// ConfigError.
+PluginSettings plugin_settings(const LoadOptions& options);
 
 // Reads, substitutes ${VAR}, merges and validates. Throws ConfigError.
 Config load(const LoadOptions& options);

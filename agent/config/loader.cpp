@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "config/option_reader.hpp"
 #include "config/option_tables.hpp"
+#include "plugin/loader.hpp"
 
 namespace sluice::config {
 namespace {
@@ -118,6 +119,12 @@ AgentSettings agent_settings(const Options& o, const std::string& where) {
   }
   a.logfile = o.get_string("logfile");
   a.plugin_dirs = o.get_strings("plugin_dirs");
+  a.plugin_load_error = o.get_string("plugin_load_error");
+  if (a.plugin_load_error != "error" && a.plugin_load_error != "skip") {
+    throw ConfigError(where +
+                      ": agent: option \"plugin_load_error\": expected error or skip, got \"" +
+                      a.plugin_load_error + "\"");
+  }
   a.shutdown_timeout = o.get_duration("shutdown_timeout");
   if (a.interval.count() <= 0 || a.flush_interval.count() <= 0) {
     throw ConfigError(where + ": agent: interval and flush_interval must be longer than 0s");
@@ -210,7 +217,9 @@ std::string PluginConfig::where(const std::string& option) const {
   return it != option_locations.end() ? it->second : location;
 }
 
-Config load(const LoadOptions& options) {
+namespace {
+
+std::vector<std::string> config_files(const LoadOptions& options) {
   std::vector<std::string> files = options.files;
   for (const std::string& dir : options.directories) {
     std::error_code ec;
@@ -225,13 +234,68 @@ Config load(const LoadOptions& options) {
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
   }
-  if (files.empty()) throw ConfigError("no config file given and none found");
-  Config config;
-  Options agent_options;
+  return files;
+}
+
+using Documents = std::vector<std::pair<std::string, YAML::Node>>;
+
+Documents read_documents(const std::vector<std::string>& files) {
+  Documents documents;
   for (const std::string& file : files) {
+    documents.emplace_back(file, parse_yaml(read_whole_file(file), file));
+  }
+  return documents;
+}
+
+// The first of two phases: the agent sections alone, for where plugin libraries are. The
+// second phase reads everything against the registry those libraries extend.
+PluginSettings plugin_settings_of(const Documents& documents, const LoadOptions& options) {
+  Options agent_options;
+  for (const auto& [file, root] : documents) {
+    if (!root || !root.IsMap() || !root["agent"]) continue;  // the second phase says what is wrong
+    OptionReadResult read = read_options(root["agent"], kAgentOptions, file, "agent");
+    merge_agent_options(agent_options, read.options);
+  }
+  std::string where = documents.empty() ? "<config>" : documents.front().first;
+  OptionReadResult defaults = read_options(YAML::Node(), kAgentOptions, "<default>", "agent");
+  merge_agent_options(defaults.options, agent_options);
+  AgentSettings agent = agent_settings(defaults.options, where);
+  PluginSettings settings;
+  settings.dirs = options.plugin_dirs.empty() ? agent.plugin_dirs : options.plugin_dirs;
+  settings.load_error = agent.plugin_load_error;
+  return settings;
+}
+
+}  // namespace
+
+PluginSettings plugin_settings(const LoadOptions& options) {
+  return plugin_settings_of(read_documents(config_files(options)), options);
+}
+
+Config load(const LoadOptions& options) {
+  std::vector<std::string> files = config_files(options);
+  if (files.empty()) throw ConfigError("no config file given and none found");
+  Documents documents = read_documents(files);
+  Config config;
+  config.registry = options.registry;
+  if (options.load_plugins) {
+    PluginSettings settings = plugin_settings_of(documents, options);
+    try {
+      plugin::PluginSet set = plugin::load_plugins(
+          settings.dirs,
+          settings.load_error == "skip" ? plugin::LoadErrorPolicy::kSkip
+                                        : plugin::LoadErrorPolicy::kError,
+          *options.registry);
+      config.registry = set.registry;
+      config.plugin_warnings = std::move(set.warnings);
+    } catch (const plugin::PluginLoadError& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  Options agent_options;
+  for (const auto& [file, root] : documents) {
     config.files.push_back(file);
-    read_document(parse_yaml(read_whole_file(file), file), file, config, agent_options,
-                  *options.registry);
+    read_document(root, file, config, agent_options, *config.registry);
   }
   auto keep_named = [](std::vector<PluginConfig>& plugins, const std::vector<std::string>& names) {
     if (names.empty()) return;
@@ -247,6 +311,7 @@ Config load(const LoadOptions& options) {
 Config load_text(const std::string& yaml, const std::string& name,
                  const plugin::Registry& registry) {
   Config config;
+  config.registry = &registry;
   Options agent_options;
   config.files.push_back(name);
   read_document(parse_yaml(yaml, name), name, config, agent_options, registry);

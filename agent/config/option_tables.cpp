@@ -26,6 +26,8 @@ const std::vector<OptionSpec> kAgentOptions = {
     {"logfile", OptionType::kString, "", "Log to this file instead of stderr"},
     {"plugin_dirs", OptionType::kStringList, "[/usr/lib/sluice/plugins]",
      "Folders searched for plugin shared objects"},
+    {"plugin_load_error", OptionType::kString, "error",
+     "A plugin shared object that cannot be loaded: error (refuse to start) or skip (log it)"},
     {"shutdown_timeout", OptionType::kDuration, "30s",
      "On shutdown, how long outputs may take to write what they hold"},
 };

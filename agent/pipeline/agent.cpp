@@ -41,6 +41,11 @@ std::string plugin_summary(const config::Config& config) {
   return out;
 }
 
+// Plugin libraries skipped (agent.plugin_load_error: skip) and other notes of loading them.
+void log_plugin_warnings(const config::Config& config) {
+  for (const std::string& w : config.plugin_warnings) core::log_warn(w);
+}
+
 }  // namespace
 
 Agent::Agent(config::LoadOptions load_options, const Clock& clock)
@@ -50,6 +55,7 @@ Agent::~Agent() { stop(); }
 
 void Agent::start() {
   config_ = config::load(load_options_);
+  log_plugin_warnings(config_);
   pipeline_ = std::make_unique<Pipeline>(config_, clock_);
   pipeline_->start();
   core::log_info(fmt::format("sluice {} running:{}", SLUICE_VERSION, plugin_summary(config_)));
@@ -61,7 +67,9 @@ std::optional<std::string> Agent::reload() {
   config::Config next;
   std::unique_ptr<Pipeline> fresh;
   try {
+    // Loading the config again also loads plugin libraries added to agent.plugin_dirs since.
     next = config::load(load_options_);
+    log_plugin_warnings(next);
     fresh = std::make_unique<Pipeline>(next, clock_, pipeline_->carryover());
     fresh->connect_outputs();
   } catch (const std::exception& e) {

@@ -31,6 +31,10 @@ struct PluginInfo {
   bool needs_previous_gather = false;
   // Where the plugin comes from: "built-in" or the path of its shared object.
   std::string origin = "built-in";
+  // A shared object's own version (empty for built-ins, which have the agent's), and its kind
+  // as the library declares it ("input", "service input", "processor", ...).
+  std::string version;
+  std::string library_kind;
 
   // Exactly one factory is set, the one matching `kind`.
   std::function<std::unique_ptr<Input>(const PluginContext&)> create_input;

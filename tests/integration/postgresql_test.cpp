@@ -1,0 +1,300 @@
+// The postgresql output against a real PostgreSQL server (Debian's postgresql 15), initialised
+// and started by the test in a temporary folder on 127.0.0.1. Metrics go through sluice's
+// pipeline; they are read back with psql, values and column types compared.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "config/config.hpp"
+#include "pipeline/pipeline.hpp"
+#include "support/postgres_server.hpp"
+#include "support/test_plugins.hpp"
+
+using sluice::Batch;
+using sluice::Metric;
+using sluice::pipeline::Pipeline;
+using sluice::pipeline::SystemClock;
+using sluice::testing::eventually;
+using sluice::testing::PostgresServer;
+
+namespace {
+
+// 2023-11-14 22:13:20.123456789 UTC.
+constexpr int64_t kBaseTime = 1'700'000'000'123'456'789;
+
+// A pipeline with one postgresql output, built from YAML and started; stopped (with a short
+// last flush) when it goes.
+class PgAgent {
+ public:
+  PgAgent(const PostgresServer& server, const std::string& options = "")
+      : config_(sluice::config::load_text(
+            "agent: {flush_interval: 100ms, metric_batch_size: 1000, metric_buffer_limit: 100000,"
+            " omit_hostname: true}\n"
+            "outputs:\n  - postgresql: {connection: \"" +
+                server.conninfo() + "\", retry_initial_backoff: 100ms, retry_max_backoff: 500ms" +
+                options + "}\n",
+            "postgresql-test.yaml")),
+        pipeline_(config_, SystemClock::instance()) {
+    pipeline_.start();
+  }
+  ~PgAgent() { pipeline_.stop(SystemClock::instance().now() + 2'000'000'000); }
+  void send(Batch batch) { REQUIRE(pipeline_.accept(std::move(batch))); }
+  sluice::pipeline::PluginStats& stats() { return pipeline_.outputs().at(0)->stats(); }
+  // Waits until `n` metrics in all were written or rejected.
+  bool settled(uint64_t n, double seconds = 20) {
+    return eventually([&] { return stats().metrics_written + stats().metrics_rejected >= n; },
+                      seconds);
+  }
+
+ private:
+  sluice::config::Config config_;
+  Pipeline pipeline_;
+};
+
+// "name|type" per column of a table, in column order.
+std::string columns_of(const PostgresServer& server, const std::string& table) {
+  return server.query(
+      "SELECT string_agg(column_name || '|' || data_type, ',' ORDER BY ordinal_position) "
+      "FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '" +
+      table + "'");
+}
+
+#define REQUIRE_SERVER(server)                                               \
+  if (!(server).error().empty()) {                                           \
+    MESSAGE("PostgreSQL server unavailable, skipped: " << (server).error()); \
+    return;                                                                  \
+  }
+
+}  // namespace
+
+TEST_CASE("postgresql: tables are created with typed columns and values read back exactly") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server);
+
+  Metric a("cpu", kBaseTime);
+  a.set_tag("host", "web1");
+  a.set_tag("cpu", "cpu0");
+  a.set_field("usage", 97.5);
+  a.set_field("count", int64_t{-42});
+  a.set_field("big", std::numeric_limits<uint64_t>::max());
+  a.set_field("up", true);
+  a.set_field("state", std::string("tab\there, new\nline, back\\slash, 'quote', \"dq\", ünï"));
+  Metric b("cpu", kBaseTime + 1'000'000'000);
+  b.set_tag("host", "web2");  // no cpu tag: NULL
+  b.set_field("usage", -0.1);
+  b.set_field("count", std::numeric_limits<int64_t>::min());
+  b.set_field("up", false);
+  Metric c("we\"ird name", kBaseTime);  // quoted identifiers
+  c.set_tag("tag with space", "x");
+  c.set_field("nan", std::numeric_limits<double>::quiet_NaN());
+  c.set_field("inf", -std::numeric_limits<double>::infinity());
+  c.set_field("tiny", 2.5e-300);
+  agent.send({a, b, c});
+  REQUIRE(agent.settled(3));
+  CHECK(agent.stats().metrics_written == 3);
+
+  CHECK(columns_of(server, "cpu") ==
+        "time|timestamp without time zone,cpu|text,host|text,usage|double precision,"
+        "count|bigint,big|numeric,up|boolean,state|text");
+  CHECK(server.query("SELECT numeric_precision || ',' || numeric_scale FROM "
+                     "information_schema.columns WHERE table_name = 'cpu' AND "
+                     "column_name = 'big'") == "20,0");
+  CHECK(server.query("SELECT time, host, coalesce(cpu, '<null>'), usage, count, "
+                     "coalesce(big::text, '<null>'), up FROM cpu ORDER BY time") ==
+        "2023-11-14 22:13:20.123456|web1|cpu0|97.5|-42|18446744073709551615|t\n"
+        "2023-11-14 22:13:21.123456|web2|<null>|-0.1|-9223372036854775808|<null>|f");
+  CHECK(server.query("SELECT state = E'tab\\there, new\\nline, back\\\\slash, ''quote'', "
+                     "\"dq\", ünï' FROM cpu WHERE host = 'web1'") == "t");
+  CHECK(server.query("SELECT count(*) FROM cpu WHERE state IS NULL") == "1");
+
+  CHECK(columns_of(server, "we\"ird name") ==
+        "time|timestamp without time zone,tag with space|text,nan|double precision,"
+        "inf|double precision,tiny|double precision");
+  CHECK(server.query("SELECT \"tag with space\", nan, inf, tiny FROM \"we\"\"ird name\"") ==
+        "x|NaN|-Infinity|2.5e-300");
+}
+
+TEST_CASE("postgresql: new fields and tags add columns (timestamptz and uint columns)") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server, ", timestamp_column_type: timestamp with time zone");
+
+  Metric first("mem", kBaseTime);
+  first.set_tag("host", "a");
+  first.set_field("used", int64_t{1});
+  agent.send({first});
+  REQUIRE(agent.settled(1));
+  CHECK(columns_of(server, "mem") == "time|timestamp with time zone,host|text,used|bigint");
+
+  Metric second("mem", kBaseTime + 1'000'000'000);
+  second.set_tag("host", "b");
+  second.set_tag("zone", "z1");
+  second.set_field("used", int64_t{2});
+  second.set_field("free", uint64_t{7});
+  second.set_field("ratio", 0.25);
+  agent.send({second});
+  REQUIRE(agent.settled(2));
+  CHECK(agent.stats().metrics_written == 2);
+  CHECK(columns_of(server, "mem") ==
+        "time|timestamp with time zone,host|text,used|bigint,zone|text,free|numeric,"
+        "ratio|double precision");
+  CHECK(server.query("SELECT time AT TIME ZONE 'UTC', host, coalesce(zone, '-'), used, "
+                     "coalesce(free::text, '-'), coalesce(ratio::text, '-') FROM mem ORDER BY "
+                     "time") ==
+        "2023-11-14 22:13:20.123456|a|-|1|-|-\n"
+        "2023-11-14 22:13:21.123456|b|z1|2|7|0.25");
+
+  // A column of another type than a value's: the value is left out (NULL), the row written.
+  Metric third("mem", kBaseTime + 2'000'000'000);
+  third.set_tag("host", "c");
+  third.set_field("used", std::string("not a number"));
+  third.set_field("ratio", 0.5);
+  agent.send({third});
+  REQUIRE(agent.settled(3));
+  CHECK(agent.stats().metrics_written == 3);
+  CHECK(server.query("SELECT coalesce(used::text, 'NULL'), ratio FROM mem WHERE host = 'c'") ==
+        "NULL|0.5");
+}
+
+TEST_CASE("postgresql: tags_as_foreign_keys keeps tag sets in <measurement>_tag") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server, ", tags_as_foreign_keys: true, foreign_tag_constraint: true");
+
+  Batch batch;
+  for (int i = 0; i < 4; ++i) {
+    Metric m("disk", kBaseTime + i * 1'000'000'000LL);
+    m.set_tag("host", i % 2 == 0 ? "a" : "b");
+    m.set_tag("path", "/");
+    m.set_field("free", int64_t{100 + i});
+    batch.push_back(std::move(m));
+  }
+  agent.send(batch);
+  REQUIRE(agent.settled(4));
+  CHECK(columns_of(server, "disk") == "time|timestamp without time zone,tag_id|bigint,free|bigint");
+  CHECK(columns_of(server, "disk_tag") == "tag_id|bigint,host|text,path|text");
+  CHECK(server.query("SELECT count(*) FROM disk_tag") == "2");
+  CHECK(server.query("SELECT t.host, t.path, d.free FROM disk d JOIN disk_tag t USING (tag_id) "
+                     "ORDER BY d.time") == "a|/|100\nb|/|101\na|/|102\nb|/|103");
+  CHECK(server.query("SELECT constraint_type FROM information_schema.table_constraints WHERE "
+                     "table_name = 'disk' AND constraint_type = 'FOREIGN KEY'") == "FOREIGN KEY");
+
+  // A new tag key widens the tag table; known tag sets are not inserted twice.
+  Metric m("disk", kBaseTime + 10'000'000'000LL);
+  m.set_tag("host", "a");
+  m.set_tag("path", "/");
+  m.set_tag("fs", "ext4");
+  m.set_field("free", int64_t{200});
+  Metric again("disk", kBaseTime + 11'000'000'000LL);
+  again.set_tag("host", "a");
+  again.set_tag("path", "/");
+  again.set_field("free", int64_t{201});
+  agent.send({m, again});
+  REQUIRE(agent.settled(6));
+  CHECK(agent.stats().metrics_written == 6);
+  CHECK(columns_of(server, "disk_tag") == "tag_id|bigint,host|text,path|text,fs|text");
+  CHECK(server.query("SELECT count(*) FROM disk_tag") == "3");
+  CHECK(server.query("SELECT coalesce(t.fs, '-'), d.free FROM disk d JOIN disk_tag t USING "
+                     "(tag_id) WHERE d.free >= 200 ORDER BY d.time") == "ext4|200\n-|201");
+}
+
+TEST_CASE("postgresql: one transaction per batch (a bad value rejects the whole batch)") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  // A table made by hand with a narrower column than we would create.
+  REQUIRE(server.psql("CREATE TABLE narrow (time timestamp, v smallint)").exit_code == 0);
+  PgAgent agent(server);
+
+  // Good rows in two tables and a value out of the smallint's range: nothing of it stays.
+  Metric good1("good", kBaseTime);
+  good1.set_field("v", int64_t{1});
+  Metric good2("other", kBaseTime);
+  good2.set_field("v", int64_t{2});
+  Metric bad("narrow", kBaseTime);
+  bad.set_field("v", int64_t{100000});
+  agent.send({good1, good2, bad});
+  REQUIRE(agent.settled(3));
+  CHECK(agent.stats().metrics_rejected == 3);
+  CHECK(agent.stats().metrics_written == 0);
+  CHECK(server.query("SELECT count(*) FROM good") == "0");
+  CHECK(server.query("SELECT count(*) FROM other") == "0");
+  CHECK(server.query("SELECT count(*) FROM narrow") == "0");
+
+  // Invalid UTF-8 in a string is a data error too (SQLSTATE 22021).
+  Metric bad_text("good", kBaseTime + 1);
+  bad_text.set_field("v", int64_t{3});
+  bad_text.set_field("s", std::string("bad \xff byte"));
+  agent.send({bad_text});
+  REQUIRE(agent.settled(4));
+  CHECK(agent.stats().metrics_rejected == 4);
+
+  // The next batch goes through: the rejection did not stick to the connection.
+  Metric fine("good", kBaseTime + 2);
+  fine.set_field("v", int64_t{4});
+  Metric fits("narrow", kBaseTime + 2);
+  fits.set_field("v", int64_t{7});
+  agent.send({fine, fits});
+  REQUIRE(agent.settled(6));
+  CHECK(agent.stats().metrics_written == 2);
+  CHECK(server.query("SELECT v FROM good") == "4");
+  CHECK(server.query("SELECT v FROM narrow") == "7");
+
+  // DDL the server refuses for good (a view cannot take columns, SQLSTATE 42809): that table's
+  // metrics are dropped and logged, the rest of the batch is written.
+  REQUIRE(server.psql("CREATE VIEW blocked AS SELECT now()::timestamp AS time").exit_code == 0);
+  Metric refused("blocked", kBaseTime + 3);
+  refused.set_field("v", int64_t{5});
+  Metric beside("good", kBaseTime + 3);
+  beside.set_field("v", int64_t{6});
+  agent.send({refused, beside});
+  REQUIRE(agent.settled(8));
+  CHECK(agent.stats().metrics_written == 4);
+  CHECK(server.query("SELECT v FROM good ORDER BY time") == "4\n6");
+  CHECK(columns_of(server, "blocked") == "time|timestamp without time zone");
+}
+
+TEST_CASE("postgresql: a server down at start and one restarted mid-run lose nothing") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  REQUIRE(server.stop());
+
+  constexpr int kBatches = 40, kPerBatch = 25;
+  auto batch_of = [](int b) {
+    Batch batch;
+    for (int i = 0; i < kPerBatch; ++i) {
+      int64_t seq = int64_t{b} * kPerBatch + i;
+      Metric m("seq", kBaseTime + seq * 1000);
+      m.set_tag("host", "h" + std::to_string(seq % 3));
+      m.set_field("n", seq);
+      batch.push_back(std::move(m));
+    }
+    return batch;
+  };
+
+  PgAgent agent(server);
+  // Down at start: the agent runs, keeps the metrics and retries.
+  agent.send(batch_of(0));
+  REQUIRE(eventually([&] { return agent.stats().retries >= 2; }, 10));
+  CHECK(agent.stats().metrics_written == 0);
+  REQUIRE(server.start());
+  REQUIRE(eventually([&] { return agent.stats().metrics_written == kPerBatch; }, 20));
+
+  // Stopped in the middle of a stream of batches, then started again.
+  for (int b = 1; b < kBatches; ++b) {
+    agent.send(batch_of(b));
+    if (b == kBatches / 2) REQUIRE(server.stop());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  uint64_t retries_before = agent.stats().retries;
+  REQUIRE(eventually([&] { return agent.stats().retries >= retries_before + 2; }, 10));
+  REQUIRE(server.start());
+  REQUIRE(eventually(
+      [&] { return agent.stats().metrics_written == uint64_t{kBatches} * kPerBatch; }, 30));
+  CHECK(agent.stats().metrics_rejected == 0);
+  CHECK(server.query("SELECT count(*), count(DISTINCT n), min(n), max(n) FROM seq") ==
+        std::to_string(kBatches * kPerBatch) + "|" + std::to_string(kBatches * kPerBatch) + "|0|" +
+            std::to_string(kBatches * kPerBatch - 1));
+}

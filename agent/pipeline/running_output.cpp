@@ -235,10 +235,14 @@ void RunningOutput::run_loop() {
 void RunningOutput::drain_and_close(std::unique_lock<std::mutex>& lock) {
   // Write what is left, retrying until the deadline; the first try does not wait for the
   // back-off, which may reach past the deadline.
+  // Shutdown is bounded in real time as well as on the agent's clock, so a drain can never wait
+  // on a clock that stopped advancing (a manual clock in tests, a frozen VM clock).
   retry_at_ = 0;
-  while (buffer_->size() > 0 && clock_.now() < stop_deadline_) {
+  while (buffer_->size() > 0 && clock_.now() < stop_deadline_ &&
+         std::chrono::steady_clock::now() < stop_deadline_real_) {
     if (retry_at_ > clock_.now()) {
-      clock_.wait_until(lock, wake_, std::min(retry_at_, stop_deadline_), [] { return false; });
+      auto back_off = std::chrono::nanoseconds(std::min(retry_at_, stop_deadline_) - clock_.now());
+      wake_.wait_until(lock, std::min(stop_deadline_real_, std::chrono::steady_clock::now() + back_off));
       continue;
     }
     lock.unlock();
@@ -258,10 +262,12 @@ size_t RunningOutput::stop(int64_t deadline) {
   std::unique_lock lock(mutex_);
   stopping_ = true;
   stop_deadline_ = deadline;
+  stop_deadline_real_ = std::chrono::steady_clock::now() +
+                        std::chrono::nanoseconds(std::max<int64_t>(0, deadline - clock_.now()));
   wake_.notify_all();
   room_.notify_all();
   if (!thread_.joinable() && !finished_flag_) drain_and_close(lock);  // never started
-  bool done = clock_.wait_until(lock, finished_, deadline, [&] { return finished_flag_; });
+  bool done = finished_.wait_until(lock, stop_deadline_real_, [&] { return finished_flag_; });
   if (!done) {
     // Past the deadline the loop gives up at its next check; only a write blocked in the
     // plugin keeps it longer.

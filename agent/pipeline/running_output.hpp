@@ -101,6 +101,7 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   int64_t backoff_ = 0;        // current back-off; 0 unless the last write failed
   int64_t retry_at_ = 0;       // no write before this
   int64_t stop_deadline_ = 0;
+  std::chrono::steady_clock::time_point stop_deadline_real_{};  // the same, in real time
   size_t dropped_since_log_ = 0;
   std::thread thread_;
   static std::atomic<int> abandoned_loops_;

@@ -84,7 +84,7 @@ int plugins_command(const std::string& options_of, const std::vector<std::string
   const plugin::Registry& registry = *set.registry;
   constexpr plugin::Kind kKinds[] = {plugin::Kind::kInput, plugin::Kind::kProcessor,
                                      plugin::Kind::kAggregator, plugin::Kind::kOutput,
-                                     plugin::Kind::kSerializer};
+                                     plugin::Kind::kSerializer, plugin::Kind::kParser};
   if (!options_of.empty()) {
     for (plugin::Kind kind : kKinds) {
       std::string prefix = std::string(plugin::kind_section(kind)) + ".";

@@ -287,6 +287,7 @@ Config load(const LoadOptions& options) {
                                         : plugin::LoadErrorPolicy::kError,
           *options.registry);
       config.registry = set.registry;
+      plugin::Registry::set_active(*set.registry);  // data formats of the libraries too
       config.plugin_warnings = std::move(set.warnings);
     } catch (const plugin::PluginLoadError& e) {
       throw ConfigError(e.what());

@@ -109,7 +109,8 @@ const std::vector<OptionSpec>& common_options(plugin::Kind kind) {
     case plugin::Kind::kProcessor: return kProcessorCommon;
     case plugin::Kind::kAggregator: return kAggregatorCommon;
     case plugin::Kind::kOutput: return kOutputCommon;
-    case plugin::Kind::kSerializer: return kNone;
+    case plugin::Kind::kSerializer:
+    case plugin::Kind::kParser: return kNone;
   }
   return kNone;
 }
@@ -123,6 +124,13 @@ std::vector<OptionSpec> all_options(const plugin::PluginInfo& info,
                    "How metrics are written: influx (line protocol) or json"});
     for (const plugin::PluginInfo* serializer : registry.list(plugin::Kind::kSerializer)) {
       all.insert(all.end(), serializer->options.begin(), serializer->options.end());
+    }
+  }
+  if (info.uses_parser) {
+    all.push_back({"data_format", OptionType::kString, "influx",
+                   "How the bytes read are parsed (`sluice plugins` lists the formats)"});
+    for (const plugin::PluginInfo* parser : registry.list(plugin::Kind::kParser)) {
+      all.insert(all.end(), parser->options.begin(), parser->options.end());
     }
   }
   return all;

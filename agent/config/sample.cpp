@@ -70,6 +70,10 @@ std::string sample_plugin(const plugin::PluginInfo& info, bool commented) {
     body += "    ## How metrics are written: influx (line protocol) or json\n";
     body += "    # data_format: influx\n";
   }
+  if (info.uses_parser) {
+    body += "    ## How the bytes read are parsed (`sluice plugins` lists the formats)\n";
+    body += "    # data_format: influx\n";
+  }
   return indent_lines(body, commented ? "  # " : "  ");
 }
 

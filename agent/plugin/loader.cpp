@@ -267,7 +267,8 @@ PluginSet load_plugins(const std::vector<std::string>& dirs, LoadErrorPolicy pol
   // Name clashes, with a built-in or an earlier library, refuse the later library as a whole.
   std::map<std::pair<Kind, std::string>, std::string> origins;
   for (Kind kind :
-       {Kind::kInput, Kind::kProcessor, Kind::kAggregator, Kind::kOutput, Kind::kSerializer}) {
+       {Kind::kInput, Kind::kProcessor, Kind::kAggregator, Kind::kOutput, Kind::kSerializer,
+        Kind::kParser}) {
     for (const PluginInfo* info : base.list(kind)) origins[{kind, info->name}] = info->origin;
   }
   std::vector<std::string> key;

@@ -1,5 +1,6 @@
 #include "plugin/registry.hpp"
 
+#include <atomic>
 #include <stdexcept>
 
 namespace sluice::plugin {
@@ -11,6 +12,7 @@ std::string_view kind_name(Kind kind) {
     case Kind::kAggregator: return "aggregator";
     case Kind::kOutput: return "output";
     case Kind::kSerializer: return "serializer";
+    case Kind::kParser: return "parser";
   }
   return "?";
 }
@@ -22,6 +24,7 @@ std::string_view kind_section(Kind kind) {
     case Kind::kAggregator: return "aggregators";
     case Kind::kOutput: return "outputs";
     case Kind::kSerializer: return "serializers";
+    case Kind::kParser: return "parsers";
   }
   return "?";
 }
@@ -57,5 +60,16 @@ const Registry& Registry::builtins() {
   }();
   return registry;
 }
+
+namespace {
+std::atomic<const Registry*> active_registry{nullptr};
+}  // namespace
+
+const Registry& Registry::active() {
+  const Registry* registry = active_registry.load();
+  return registry != nullptr ? *registry : builtins();
+}
+
+void Registry::set_active(const Registry& registry) { active_registry.store(&registry); }
 
 }  // namespace sluice::plugin

@@ -14,7 +14,7 @@
 
 namespace sluice::plugin {
 
-enum class Kind { kInput, kProcessor, kAggregator, kOutput, kSerializer };
+enum class Kind { kInput, kProcessor, kAggregator, kOutput, kSerializer, kParser };
 
 std::string_view kind_name(Kind kind);        // "input", "processor", ...
 std::string_view kind_section(Kind kind);     // "inputs", "processors", ... (config section)
@@ -26,6 +26,8 @@ struct PluginInfo {
   std::vector<OptionSpec> options;
   // Outputs that write bytes take `data_format` and the options of every serializer.
   bool uses_serializer = false;
+  // Inputs that read bytes take `data_format` and the options of every parser.
+  bool uses_parser = false;
   // Inputs that report differences between gathers (cpu, procstat): `sluice test` gathers
   // them twice and prints the second.
   bool needs_previous_gather = false;
@@ -42,6 +44,7 @@ struct PluginInfo {
   std::function<std::unique_ptr<Aggregator>(const PluginContext&)> create_aggregator;
   std::function<std::unique_ptr<Output>(const PluginContext&)> create_output;
   std::function<std::unique_ptr<Serializer>(const PluginContext&)> create_serializer;
+  std::function<std::unique_ptr<Parser>(const PluginContext&)> create_parser;
 };
 
 class Registry {
@@ -53,6 +56,12 @@ class Registry {
 
   // The registry of built-in plugins, filled on first use.
   static const Registry& builtins();
+
+  // The registry of the running configuration (the built-ins and the loaded shared objects),
+  // where data formats are looked up when plugins are created. Registries set here must live
+  // for the process, as the loader's do.
+  static const Registry& active();
+  static void set_active(const Registry& registry);
 
  private:
   std::map<std::pair<Kind, std::string>, PluginInfo, std::less<>> plugins_;

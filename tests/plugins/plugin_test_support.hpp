@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/units.hpp"
 #include "lineproto/serializer.hpp"
 #include "plugin/registry.hpp"
 #include "sluice/plugin.hpp"
@@ -105,9 +106,16 @@ inline Options::Value parse_default(const OptionSpec& spec) {
       }
       return items;
     }
+    case OptionType::kDuration:
+      if (auto d = core::parse_duration(strip_quotes(text))) return *d;
+      break;
+    case OptionType::kSize:
+      if (auto s = core::parse_size(strip_quotes(text))) return *s;
+      break;
     default:
-      throw std::logic_error("no test default for option " + std::string(spec.name));
+      break;
   }
+  throw std::logic_error("no test default for option " + std::string(spec.name));
 }
 
 }  // namespace detail
@@ -143,6 +151,16 @@ inline std::unique_ptr<Input> make_input(std::string_view name,
   NullLogger log;
   PluginContext ctx{options, log};
   return info->create_input(ctx);
+}
+
+// Creates a built-in parser by data format name, as an input would.
+inline std::unique_ptr<Parser> make_parser(std::string_view format,
+                                           const OptionOverrides& overrides = {}) {
+  const plugin::PluginInfo* info = builtin_registry().find(plugin::Kind::kParser, format);
+  if (info == nullptr) throw std::logic_error("no built-in parser " + std::string(format));
+  Options options = plugin_options(*info, overrides);
+  NullLogger log;
+  return info->create_parser(PluginContext{options, log});
 }
 
 inline std::string fixture(std::string_view sub) {

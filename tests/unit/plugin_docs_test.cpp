@@ -13,7 +13,7 @@ TEST_CASE("each built-in plugin's README carries its generated option table") {
   const auto& registry = sluice::plugin::Registry::builtins();
   size_t checked = 0;
   for (Kind kind : {Kind::kInput, Kind::kProcessor, Kind::kAggregator, Kind::kOutput,
-                    Kind::kSerializer}) {
+                    Kind::kSerializer, Kind::kParser}) {
     for (const auto* info : registry.list(kind)) {
       std::filesystem::path readme = std::filesystem::path(SLUICE_SOURCE_DIR) / "plugins" /
                                      std::string(sluice::plugin::kind_section(kind)) /

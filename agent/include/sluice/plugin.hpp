@@ -112,6 +112,28 @@ class Output {
   virtual void close() {}
 };
 
+// Where and why a record was rejected by a parser. Line and column are 1-based and count bytes;
+// 0 where the format has no lines (a binary packet, a JSON document's path instead).
+struct ParseError {
+  size_t line = 0;
+  size_t column = 0;
+  std::string reason;
+};
+
+// Turns bytes into metrics (data_format of inputs).
+class Parser {
+ public:
+  virtual ~Parser() = default;
+  // Parses one whole message (a datagram, a request body, a file, or a run of complete lines of
+  // a stream) and appends its metrics to `out`; records without a time get `now` (ns since the
+  // epoch). A bad record is skipped with an error appended to `errors`; the rest goes on.
+  virtual void parse(std::string_view data, int64_t now, Batch& out,
+                     std::vector<ParseError>& errors) = 0;
+  // Whether any run of complete lines is a message on its own (influx, graphite, csv with its
+  // header remembered): a stream input then hands over many lines at once instead of one by one.
+  virtual bool splits_on_lines() const { return false; }
+};
+
 // Turns metrics into bytes (data_format of outputs).
 class Serializer {
  public:

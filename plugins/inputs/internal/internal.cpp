@@ -87,6 +87,7 @@ class Internal final : public Input {
           m.set_field("series_evicted", load(s->series_evicted));
           break;
         case plugin::Kind::kSerializer:
+        case plugin::Kind::kParser:
           continue;
       }
       m.set_field("metrics_filtered", load(s->metrics_filtered));

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "plugin/registry.hpp"
-#include "plugin/serializer_factory.hpp"
+#include "plugin/format_factory.hpp"
 #include "rotating_file.hpp"
 
 namespace sluice::outputs::file {

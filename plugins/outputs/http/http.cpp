@@ -15,7 +15,7 @@
 #include "core/http_result.hpp"
 #include "core/http_url.hpp"
 #include "plugin/registry.hpp"
-#include "plugin/serializer_factory.hpp"
+#include "plugin/format_factory.hpp"
 
 namespace sluice::outputs::http {
 namespace {

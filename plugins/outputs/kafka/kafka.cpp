@@ -14,7 +14,7 @@
 
 #include "delivery_errors.hpp"
 #include "plugin/registry.hpp"
-#include "plugin/serializer_factory.hpp"
+#include "plugin/format_factory.hpp"
 #include "producer_config.hpp"
 #include "routing.hpp"
 

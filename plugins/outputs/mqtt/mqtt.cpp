@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "plugin/registry.hpp"
-#include "plugin/serializer_factory.hpp"
+#include "plugin/format_factory.hpp"
 #include "topic_template.hpp"
 
 namespace sluice::outputs::mqtt {

@@ -16,6 +16,7 @@ class RunningInput::GatherAccumulator final : public Accumulator {
     batch_.push_back(std::move(metric));
   }
   void add_error(std::string_view message) override { input_.report_error(message); }
+  void add_rejected(std::string_view message) override { input_.report_rejected(message); }
   int64_t time() const override { return time_; }
   Batch take() {
     std::lock_guard lock(mutex_);
@@ -41,7 +42,21 @@ class RunningInput::ServiceAccumulator final : public Accumulator {
     batch.push_back(std::move(metric));
     input_.out_->push(std::move(batch));
   }
+  void add_batch(Batch batch) override {
+    int64_t now = input_.clock_.now();
+    size_t kept = 0;
+    for (Metric& metric : batch) {
+      if (!input_.prepare(metric, now)) continue;
+      if (&batch[kept] != &metric) batch[kept] = std::move(metric);
+      ++kept;
+    }
+    batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(kept), batch.end());
+    if (batch.empty()) return;
+    input_.stats_->metrics_gathered.fetch_add(batch.size(), std::memory_order_relaxed);
+    input_.out_->push(std::move(batch));
+  }
   void add_error(std::string_view message) override { input_.report_error(message); }
+  void add_rejected(std::string_view message) override { input_.report_rejected(message); }
   int64_t time() const override { return input_.clock_.now(); }
 
  private:
@@ -93,6 +108,25 @@ bool RunningInput::prepare(Metric& metric, int64_t default_time) const {
 void RunningInput::report_error(std::string_view message) {
   stats_->gather_errors.fetch_add(1, std::memory_order_relaxed);
   log_.error(message);
+}
+
+void RunningInput::report_rejected(std::string_view message) {
+  stats_->metrics_rejected.fetch_add(1, std::memory_order_relaxed);
+  // A sender of bad data can send a lot of it: one line a second, with how many were not shown.
+  int64_t now = clock_.now();
+  std::lock_guard lock(rejected_log_mutex_);
+  if (now - rejected_logged_at_ < 1'000'000'000) {
+    ++rejected_unlogged_;
+    return;
+  }
+  if (rejected_unlogged_ > 0) {
+    log_.warn(fmt::format("{} (and {} more rejected since the last report)", message,
+                          rejected_unlogged_));
+  } else {
+    log_.warn(message);
+  }
+  rejected_logged_at_ = now;
+  rejected_unlogged_ = 0;
 }
 
 Batch RunningInput::gather_once(int64_t time) {

@@ -59,6 +59,7 @@ class RunningInput {
   class ServiceAccumulator;
   void run_loop();
   void report_error(std::string_view message);
+  void report_rejected(std::string_view message);
 
   std::string id_;
   core::PluginLogger log_;  // before the plugin, which may keep a reference
@@ -73,6 +74,9 @@ class RunningInput {
   int64_t precision_ = 0;
   const Clock& clock_;
   std::shared_ptr<PluginStats> stats_;
+  std::mutex rejected_log_mutex_;
+  int64_t rejected_logged_at_ = INT64_MIN / 2;
+  uint64_t rejected_unlogged_ = 0;
 
   BatchChannel* out_ = nullptr;
   std::unique_ptr<ServiceAccumulator> service_acc_;

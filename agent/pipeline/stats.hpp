@@ -36,7 +36,7 @@ struct PluginStats {
   std::atomic<uint64_t> series_evicted{0};
   // Outputs.
   std::atomic<uint64_t> metrics_written{0};
-  std::atomic<uint64_t> metrics_rejected{0};
+  std::atomic<uint64_t> metrics_rejected{0};  // also inputs: records they could not read
   std::atomic<uint64_t> write_errors{0};
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> write_time_ns{0};  // of the last write

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "pipeline/clock.hpp"
+#include "plugin/format_factory.hpp"
+#include "plugin/parse_into.hpp"
 #include "plugin/registry.hpp"
 
 namespace sluice::testing {
@@ -154,7 +156,23 @@ class CountAggregator final : public Aggregator {
   int64_t count_ = 0;
 };
 
-// A registry with the test plugins and the built-in serializers.
+// A service input that, once started, reads its `text` with its data_format, as a listener reads
+// what a peer sent.
+class LinesInput final : public ServiceInput {
+ public:
+  explicit LinesInput(const PluginContext& c)
+      : parser_(plugin::make_parser(c)),
+        format_(c.options.get_string("data_format")),
+        text_(c.options.get_string("text")) {}
+  void start(Accumulator& acc) override { plugin::parse_into(*parser_, format_, text_, acc, "test peer"); }
+  void stop() override {}
+
+ private:
+  std::unique_ptr<Parser> parser_;
+  std::string format_, text_;
+};
+
+// A registry with the test plugins and the built-in serializers and parsers.
 inline const plugin::Registry& test_registry() {
   static const plugin::Registry registry = [] {
     plugin::Registry r;
@@ -198,8 +216,17 @@ inline const plugin::Registry& test_registry() {
     };
     r.add(count);
 
-    for (const plugin::PluginInfo* s : plugin::Registry::builtins().list(plugin::Kind::kSerializer)) {
-      r.add(*s);
+    plugin::PluginInfo lines;
+    lines.kind = plugin::Kind::kInput;
+    lines.name = "lines";
+    lines.description = "Reads its text with its data_format when started";
+    lines.options = {{"text", OptionType::kString, "", "What it reads"}};
+    lines.uses_parser = true;
+    lines.create_input = [](const PluginContext& c) { return std::make_unique<LinesInput>(c); };
+    r.add(lines);
+
+    for (auto kind : {plugin::Kind::kSerializer, plugin::Kind::kParser}) {
+      for (const plugin::PluginInfo* s : plugin::Registry::builtins().list(kind)) r.add(*s);
     }
     return r;
   }();

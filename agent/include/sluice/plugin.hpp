@@ -34,8 +34,16 @@ class Accumulator {
   virtual ~Accumulator() = default;
   // A metric whose time is 0 gets the time of the current gather.
   virtual void add(Metric metric) = 0;
+  // Adds many metrics at once: for service inputs one hand-over to the pipeline instead of one
+  // per metric.
+  virtual void add_batch(Batch batch) {
+    for (Metric& metric : batch) add(std::move(metric));
+  }
   // Reports a failure of this gather; it is logged and counted, and the gather goes on.
   virtual void add_error(std::string_view message) = 0;
+  // Reports a record that could not be read (a bad line, a truncated packet): counted as
+  // rejected and logged, at most about once a second per input with a count of the others.
+  virtual void add_rejected(std::string_view message) { add_error(message); }
   // The time of the current gather in ns since the epoch (the scheduled tick, not the moment of
   // the call, so all metrics of one gather line up).
   virtual int64_t time() const = 0;

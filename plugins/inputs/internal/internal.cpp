@@ -56,6 +56,7 @@ class Internal final : public Input {
           m.set_field("gather_time_ns", load(s->gather_time_ns));
           m.set_field("gathers_skipped", load(s->gathers_skipped));
           m.set_field("errors", load(s->gather_errors));
+          m.set_field("metrics_rejected", load(s->metrics_rejected));
           gathered += load(s->metrics_gathered);
           errors += load(s->gather_errors);
           break;

@@ -151,7 +151,9 @@ TEST_CASE("influxdb_v2: Retry-After of a 429 is honoured (manual clock)") {
   ManualClock clock(1'000 * kSecond);
   Agent agent(v2_output(server), clock);
   agent.send(sequence(0, 100));  // a full batch: written at once
-  REQUIRE(eventually([&] { return server.request_count() == 1; }));
+  // The retry is counted once its time is set: only then may the clock move, or the time would
+  // be counted from the moved clock.
+  REQUIRE(eventually([&] { return server.request_count() == 1 && agent.stats().retries == 1; }));
   // The back-off of the host alone would be 50 ms to 200 ms; the server asked for 30 s.
   clock.advance(29 * kSecond);
   std::this_thread::sleep_for(200ms);

@@ -21,6 +21,8 @@ packages=(
   openssl
   # PostgreSQL and Prometheus integration tests: the servers and psql; openssl makes test certs
   postgresql prometheus openssl libssl-dev
+  # the collectd parser: types.db for its default, and collectd itself for the integration test
+  collectd-core
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

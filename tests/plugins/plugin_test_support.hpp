@@ -112,6 +112,21 @@ inline Options::Value parse_default(const OptionSpec& spec) {
     case OptionType::kSize:
       if (auto s = core::parse_size(strip_quotes(text))) return *s;
       break;
+    case OptionType::kFloat: {
+      double v = 0;
+      if (!text.empty()) std::from_chars(text.data(), text.data() + text.size(), v);
+      return v;
+    }
+    // Tables of rules default to empty in every plugin that has them.
+    case OptionType::kStringMap:
+      if (text.empty()) return StringMap{};
+      break;
+    case OptionType::kStringMapList:
+      if (text.empty()) return std::vector<StringMap>{};
+      break;
+    case OptionType::kStringListMap:
+      if (text.empty()) return StringListMap{};
+      break;
     default:
       break;
   }

@@ -40,7 +40,8 @@ std::unique_ptr<Parser> create(const PluginContext& ctx) {
   const auto ns = ctx.options.get_duration("influx_timestamp_precision").count();
   auto precision = lineproto::precision_from_nanoseconds(ns == 0 ? 1 : ns);
   if (!precision) {
-    throw OptionError("influx_timestamp_precision", "line protocol timestamps are in 1ns, 1us, 1ms or 1s");
+    throw OptionError("influx_timestamp_precision",
+                      "line protocol timestamps are in 1ns, 1us, 1ms or 1s");
   }
   options.precision = *precision;
   return std::make_unique<InfluxParser>(options);

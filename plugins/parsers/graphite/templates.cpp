@@ -7,8 +7,8 @@
 namespace sluice::parsers::graphite {
 namespace {
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
+void split_into(std::string_view s, char sep, std::vector<std::string_view>& out) {
+  out.clear();
   size_t start = 0;
   while (true) {
     size_t pos = s.find(sep, start);
@@ -16,6 +16,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     if (pos == std::string_view::npos) break;
     start = pos + 1;
   }
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  split_into(s, sep, out);
   return out;
 }
 
@@ -101,15 +106,15 @@ std::optional<Template> Template::compile(std::string_view text, std::string* er
   return t;
 }
 
-bool Template::matches(const std::vector<std::string_view>& segments,
-                       std::vector<int>* score) const {
+bool Template::matches(const std::vector<std::string_view>& segments, std::vector<int>* score,
+                       std::string& scratch) const {
   if (filter_.size() > segments.size()) return false;
   score->clear();
   for (size_t i = 0; i < filter_.size(); ++i) {
     const std::string& f = filter_[i];
     if (is_glob(f)) {
-      std::string segment(segments[i]);
-      if (fnmatch(f.c_str(), segment.c_str(), 0) != 0) return false;
+      scratch.assign(segments[i]);
+      if (fnmatch(f.c_str(), scratch.c_str(), 0) != 0) return false;
       score->push_back(0);
     } else {
       if (segments[i] != f) return false;
@@ -122,7 +127,8 @@ bool Template::matches(const std::vector<std::string_view>& segments,
 void Template::apply(const std::vector<std::string_view>& segments, std::string_view separator,
                      PathParts& out) const {
   for (const auto& [k, v] : default_tags_) out.tags.emplace_back(k, v);
-  std::vector<std::pair<std::string, std::string>> path_tags;
+  // Tags from the path come after the template's, so they win (set_tag keeps the last).
+  const auto path_tags = static_cast<std::ptrdiff_t>(out.tags.size());
   for (size_t i = 0; i < parts_.size() && i < segments.size(); ++i) {
     const Part& part = parts_[i];
     switch (part.kind) {
@@ -142,10 +148,10 @@ void Template::apply(const std::vector<std::string_view>& segments, std::string_
         break;
       }
       case Kind::kTag: {
-        auto it = std::find_if(path_tags.begin(), path_tags.end(),
+        auto it = std::find_if(out.tags.begin() + path_tags, out.tags.end(),
                                [&](const auto& t) { return t.first == part.tag; });
-        if (it == path_tags.end()) {
-          path_tags.emplace_back(part.tag, std::string(segments[i]));
+        if (it == out.tags.end()) {
+          out.tags.emplace_back(part.tag, std::string(segments[i]));
         } else {
           append_joined(it->second, segments[i], separator);
         }
@@ -153,8 +159,6 @@ void Template::apply(const std::vector<std::string_view>& segments, std::string_
       }
     }
   }
-  // Tags from the path win over the template's default tags (set_tag keeps the last).
-  for (auto& t : path_tags) out.tags.push_back(std::move(t));
 }
 
 std::optional<TemplateSet> TemplateSet::compile(const std::vector<std::string>& texts,
@@ -178,20 +182,19 @@ std::optional<TemplateSet> TemplateSet::compile(const std::vector<std::string>& 
   return set;
 }
 
-void TemplateSet::map(std::string_view path, std::string_view separator, PathParts& out) const {
-  std::vector<std::string_view> segments = split(path, '.');
+void TemplateSet::map(std::string_view path, std::string_view separator, PathParts& out) {
+  split_into(path, '.', segments_);
   const Template* best = nullptr;
-  std::vector<int> best_score, score;
   for (const Template& t : filtered_) {
-    if (t.matches(segments, &score) && (best == nullptr || score > best_score)) {
+    if (t.matches(segments_, &score_, scratch_) && (best == nullptr || score_ > best_score_)) {
       best = &t;
-      best_score = score;
+      best_score_.swap(score_);
     }
   }
   if (best == nullptr && default_) best = &*default_;
-  if (best != nullptr) best->apply(segments, separator, out);
+  if (best != nullptr) best->apply(segments_, separator, out);
   if (out.measurement.empty()) {
-    for (std::string_view s : segments) append_joined(out.measurement, s, separator);
+    for (std::string_view s : segments_) append_joined(out.measurement, s, separator);
   }
 }
 

@@ -26,7 +26,9 @@ class Template {
   // Whether the filter matches the start of the path's segments, and how specifically: per
   // filter segment 1 for a literal, 0 for a glob; a greater score (compared element by element,
   // a longer one winning a tie) is the more specific match.
-  bool matches(const std::vector<std::string_view>& segments, std::vector<int>* score) const;
+  // `scratch` holds a segment for the glob match (reused from line to line).
+  bool matches(const std::vector<std::string_view>& segments, std::vector<int>* score,
+               std::string& scratch) const;
   // Applies the template to the path's segments, joining repeated parts with `separator`.
   void apply(const std::vector<std::string_view>& segments, std::string_view separator,
              PathParts& out) const;
@@ -51,11 +53,15 @@ class TemplateSet {
                                             std::string* error);
   // Maps a path; without a matching template the whole path (segments joined with separator)
   // is the measurement and the field is "value".
-  void map(std::string_view path, std::string_view separator, PathParts& out) const;
+  // Not const: it reuses scratch buffers, so that a line costs no allocation for the choice.
+  void map(std::string_view path, std::string_view separator, PathParts& out);
 
  private:
   std::vector<Template> filtered_;
   std::optional<Template> default_;
+  std::vector<std::string_view> segments_;
+  std::vector<int> score_, best_score_;
+  std::string scratch_;
 };
 
 }  // namespace sluice::parsers::graphite

@@ -157,6 +157,27 @@ TEST_CASE("invalid json is reported with its line and column") {
   CHECK(p.errors[0].column == 1);
 }
 
+TEST_CASE("json lines: one document per line, a bad line skipped with its line number") {
+  auto parser = make_parser("json", {{"json_fields", Rules{{{"path", "v"}, {"type", "int"}}}}});
+  Parsed p = parse(*parser, "{\"v\": 1}\n\n{\"v\": 2}\nnot json\n{\"v\": \"x\"}\n{\"v\": 3}");
+  REQUIRE(p.metrics.size() == 3);
+  CHECK(p.metrics[0].fields() == std::vector<Field>{{"v", int64_t{1}}});
+  CHECK(p.metrics[1].fields() == std::vector<Field>{{"v", int64_t{2}}});
+  CHECK(p.metrics[2].fields() == std::vector<Field>{{"v", int64_t{3}}});
+  REQUIRE(p.errors.size() == 2);
+  CHECK(p.errors[0].line == 4);
+  CHECK(p.errors[0].column == 2);
+  CHECK(p.errors[0].reason.starts_with("invalid JSON: syntax error"));
+  CHECK(p.errors[1].line == 0);
+  CHECK(p.errors[1].reason == "field path v: x is not an integer");
+
+  // A pretty-printed document with an error stays one error, not one per line.
+  p = parse(*parser, "{\n  \"v\": 1,\n}\n");
+  CHECK(p.metrics.empty());
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0].line == 3);
+}
+
 TEST_CASE("a json value of the wrong type drops its metric only, a missing path is named") {
   auto parser = make_parser("json", {{"json_fields", Rules{{{"path", "#.v"}, {"type", "int"}}}}});
   Parsed p = parse(*parser, R"([{"v": 1}, {"v": "abc"}, {"v": 3.9}, {"v": {"x": 1}}])");

@@ -175,9 +175,14 @@ class JsonParser : public Parser {
     if (trim(data).empty()) return;
     json doc = json::parse(data.begin(), data.end(), nullptr, false);
     if (doc.is_discarded()) {
-      report_syntax_error(data, errors);
+      if (!parse_json_lines(data, now, out, errors)) report_syntax_error(data, 0, errors);
       return;
     }
+    parse_document(doc, now, out, errors);
+  }
+
+ private:
+  void parse_document(const json& doc, int64_t now, Batch& out, std::vector<ParseError>& errors) {
     if (c_.object_path) {
       parse_objects(doc, now, out, errors);
     } else {
@@ -185,9 +190,37 @@ class JsonParser : public Parser {
     }
   }
 
- private:
+  // JSON Lines: when the message is not one document but its first line is, each line is a
+  // document of its own, and a bad line does not stop the others.
+  bool parse_json_lines(std::string_view data, int64_t now, Batch& out,
+                        std::vector<ParseError>& errors) {
+    size_t first_end = data.find('\n');
+    if (first_end == std::string_view::npos) return false;
+    std::string_view first = data.substr(0, first_end);
+    if (trim(first).empty() || !json::accept(first.begin(), first.end())) return false;
+    size_t line_no = 0;
+    size_t start = 0;
+    while (start < data.size()) {
+      size_t end = data.find('\n', start);
+      if (end == std::string_view::npos) end = data.size();
+      ++line_no;
+      std::string_view line = data.substr(start, end - start);
+      start = end + 1;
+      if (trim(line).empty()) continue;
+      json doc = json::parse(line.begin(), line.end(), nullptr, false);
+      if (doc.is_discarded()) {
+        report_syntax_error(line, line_no - 1, errors);
+        continue;
+      }
+      parse_document(doc, now, out, errors);
+    }
+    return true;
+  }
+
   // The document is invalid: parse it again with exceptions to learn where and why.
-  static void report_syntax_error(std::string_view data, std::vector<ParseError>& errors) {
+  // `lines_before`: lines of the message before `data` (for JSON Lines).
+  static void report_syntax_error(std::string_view data, size_t lines_before,
+                                  std::vector<ParseError>& errors) {
     try {
       json unused = json::parse(data.begin(), data.end());
       (void)unused;
@@ -200,7 +233,7 @@ class JsonParser : public Parser {
       if (size_t colon = reason.find(": "); colon != std::string::npos) {
         reason = reason.substr(colon + 2);
       }
-      errors.push_back({p.line, p.column, "invalid JSON: " + reason});
+      errors.push_back({p.line + lines_before, p.column, "invalid JSON: " + reason});
     }
   }
 

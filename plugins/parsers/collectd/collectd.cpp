@@ -317,11 +317,14 @@ class CollectdParser : public Parser {
                 "\", or a corrupt packet)");
       return;
     }
-    // The payload is parsed from a copy, as plain_ is reused by a nested encrypted part.
-    std::vector<unsigned char> payload(plain_.begin() + 20, plain_.end());
+    // The buffer is taken out of plain_ while its payload is read, as a nested encrypted part
+    // would reuse plain_; it is put back after, to keep its capacity.
+    std::vector<unsigned char> plain;
+    plain.swap(plain_);
     std::string inner = std::string(context) + " in the encrypted part at offset " +
                         std::to_string(offset) + ", payload";
-    parse_parts(payload.data(), payload.size(), inner, state, signed_, true, out, errors);
+    parse_parts(plain.data() + 20, plain.size() - 20, inner, state, signed_, true, out, errors);
+    plain_.swap(plain);
   }
 
   void read_values(const unsigned char* body, size_t size, std::string_view context, size_t offset,

@@ -23,6 +23,8 @@ packages=(
   postgresql prometheus openssl libssl-dev
   # the collectd parser: types.db for its default, and collectd itself for the integration test
   collectd-core
+  # prometheus input integration test: node_exporter serves known values from a textfile
+  prometheus-node-exporter
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

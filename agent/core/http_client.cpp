@@ -12,8 +12,6 @@
 namespace sluice::core {
 namespace {
 
-constexpr size_t kMaxBody = 64 * 1024;  // answers to writes are short; a proxy's page may not be
-
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -25,11 +23,19 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Where the body goes: the response, up to a limit.
+struct BodySink {
+  HttpResponse* response;
+  size_t limit;  // 0: no limit
+};
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+  auto* sink = static_cast<BodySink*>(user);
+  std::string& body = sink->response->body;
   size_t n = size * count;
-  size_t room = kMaxBody - std::min(kMaxBody, response->body.size());
-  response->body.append(data, std::min(n, room));
+  size_t room = sink->limit == 0 ? n : sink->limit - std::min(sink->limit, body.size());
+  if (room < n) sink->response->body_truncated = true;
+  body.append(data, std::min(n, room));
   return n;  // the rest is read and ignored
 }
 
@@ -111,6 +117,7 @@ HttpClient::HttpClient(HttpClientOptions options)
     curl_easy_setopt(h, CURLOPT_USERNAME, options_.username.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, options_.password.c_str());
   }
+  if (options_.accept_compressed) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 }
@@ -154,7 +161,8 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
                      request.method == "POST" ? nullptr : request.method.c_str());
   }
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
+  BodySink sink{&response, options_.max_response_body};
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
 
   CURLcode rc = curl_easy_perform(h);

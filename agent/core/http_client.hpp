@@ -31,6 +31,11 @@ struct HttpClientOptions {
   StringMap headers;
   // Compress request bodies with gzip and say so in Content-Encoding.
   bool gzip = false;
+  // How much of an answer's body is kept (0: all of it). Answers to writes are short; inputs
+  // that read what a server answers raise it.
+  size_t max_response_body = 64 * 1024;
+  // Offer gzip and deflate in Accept-Encoding and decode what comes back (inputs).
+  bool accept_compressed = false;
 };
 
 struct HttpRequest {
@@ -46,7 +51,8 @@ struct HttpResponse {
   long status = 0;    // 0 when no answer came (see error)
   std::string error;  // why no answer came: connection refused, timeout, TLS failure...
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
-  std::string body;                                          // the first 64 KiB of it
+  std::string body;  // the first HttpClientOptions::max_response_body bytes of it
+  bool body_truncated = false;  // the answer had more than that
   // From Retry-After (delay-seconds or an HTTP-date), when the server sent one.
   std::optional<std::chrono::nanoseconds> retry_after;
 

@@ -45,9 +45,17 @@ const sluice::plugin::PluginInfo& info(sluice::plugin::Kind kind) {
   return *found;
 }
 
+// The plugin's own options, and for the input data_format and every parser's options too.
 Options options(sluice::plugin::Kind kind, const std::string& yaml) {
-  return sluice::config::read_options(YAML::Load(yaml), info(kind).options, "test.yaml", "execd")
-      .options;
+  std::vector<sluice::OptionSpec> table = info(kind).options;
+  if (info(kind).uses_parser) {
+    table.push_back({"data_format", sluice::OptionType::kString, "influx", ""});
+    for (const auto* parser :
+         sluice::plugin::Registry::builtins().list(sluice::plugin::Kind::kParser)) {
+      table.insert(table.end(), parser->options.begin(), parser->options.end());
+    }
+  }
+  return sluice::config::read_options(YAML::Load(yaml), table, "test.yaml", "execd").options;
 }
 
 std::unique_ptr<sluice::Input> make_input(const std::string& yaml, sluice::Logger& log) {
@@ -160,6 +168,31 @@ TEST_CASE("execd input: signal STDIN and SIGHUP ask the program for metrics each
   a->stop();
   b->stop();
   CHECK(log.contains("program stopped: exit status 0"));  // the read loop ends at EOF
+}
+
+TEST_CASE("execd input: data_format picks the parser, each line a message, SIGUSR1 asks") {
+  CapturingLogger log;
+  auto input = make_input("{signal: SIGUSR1, data_format: prometheus, "
+                          "prometheus_metric_version: 1, " +
+                              shell("trap 'echo \"queue_depth{q=\\\"mail\\\"} 4 1000\"; "
+                                    "echo \"not prometheus at all\"' USR1; echo ready >&2; "
+                                    "while :; do sleep 0.02; done") +
+                              "}",
+                          log);
+  LockedAccumulator acc;
+  auto* service = dynamic_cast<sluice::ServiceInput*>(input.get());
+  service->start(acc);
+  REQUIRE(eventually([&] { return log.contains("stderr: ready"); }));
+  service->gather(acc);
+  REQUIRE(eventually([&] { return acc.metrics().size() == 1 && acc.errors().size() == 1; }));
+  Metric want("queue_depth", 1'000'000'000);
+  want.set_tag("q", "mail");
+  want.set_field("value", 4.0);
+  CHECK(acc.metrics()[0] == want);
+  CHECK(acc.errors()[0] ==
+        "cannot read the program's output \"not prometheus at all\": data_format prometheus, "
+        "line 1, column 5: invalid value \"prometheus\"");
+  service->stop();
 }
 
 TEST_CASE("execd input: a program that exits is restarted after restart_delay, doubled") {

@@ -66,6 +66,9 @@ class HttpTestServer {
     server_.Post(".*", handler);
     server_.Put(".*", handler);
     server_.Patch(".*", handler);
+    // Inputs that poll (http, prometheus) ask with GET, and may DELETE.
+    server_.Get(".*", handler);
+    server_.Delete(".*", handler);
     server_.set_keep_alive_max_count(1000);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });

@@ -1,5 +1,5 @@
-// execd: runs a long-lived program and takes the line protocol it writes to stdout, as
-// Telegraf's execd input. The program runs from the input's start to its stop, is restarted
+// execd: runs a long-lived program and parses what it writes to stdout with the data format
+// (line protocol by default), as Telegraf's execd input. The program runs from the input's start to its stop, is restarted
 // with back-off when it exits, and has its stderr logged. Each interval it may be told to
 // report: a line break on its stdin (signal: STDIN) or a signal (SIGHUP, SIGUSR1, SIGUSR2).
 #include <signal.h>
@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "core/program_runner.hpp"
-#include "lineproto/parser.hpp"
+#include "plugin/format_factory.hpp"
+#include "plugin/parse_into.hpp"
 #include "plugin/registry.hpp"
 
 namespace sluice::inputs::execd {
@@ -39,7 +40,8 @@ int signal_number(const std::string& name) {
 
 class Execd final : public ServiceInput {
  public:
-  Execd(const Options& options, Logger& log) : log_(log) {
+  Execd(const PluginContext& ctx, const Options& options, Logger& log)
+      : log_(log), format_(options.get_string("data_format")), parser_(plugin::make_parser(ctx)) {
     spec_.command = options.get_strings("command");
     spec_.environment = options.get_strings("environment");
     spec_.restart_delay = options.get_duration("restart_delay");
@@ -67,17 +69,17 @@ class Execd final : public ServiceInput {
 
   void start(Accumulator& acc) override {
     acc_ = &acc;
-    // Lines without a timestamp get time 0, which the host replaces with the time it takes
-    // them.
+    // Each line is a message of its own, as in Telegraf. Metrics without a timestamp get
+    // time 0, which the host replaces with the time it takes them.
     runner_ = std::make_unique<core::ProgramRunner>(spec_, log_, [this](std::string_view line) {
       parsed_.clear();
       errors_.clear();
-      parser_.parse(line, parsed_, &errors_);
-      if (!errors_.empty()) {
-        acc_->add_error("cannot read the program's output \"" + std::string(line) +
-                        "\": " + errors_[0].reason);
+      parser_->parse(line, 0, parsed_, errors_);
+      for (const ParseError& e : errors_) {
+        acc_->add_rejected("cannot read the program's output \"" + std::string(line) +
+                           "\": " + plugin::describe_parse_error(format_, e));
       }
-      for (Metric& m : parsed_) acc_->add(std::move(m));
+      if (!parsed_.empty()) acc_->add_batch(std::move(parsed_));
     });
   }
 
@@ -97,10 +99,11 @@ class Execd final : public ServiceInput {
   core::ProgramSpec spec_;
   std::string signal_;
   Accumulator* acc_ = nullptr;
+  std::string format_;
   // Used only by the runner's reading thread.
-  lineproto::Parser parser_;
+  std::unique_ptr<Parser> parser_;
   Batch parsed_;
-  std::vector<lineproto::ParseError> errors_;
+  std::vector<ParseError> errors_;
   std::unique_ptr<core::ProgramRunner> runner_;  // last: stopped first
 };
 
@@ -110,10 +113,11 @@ void register_plugin(plugin::Registry& registry) {
   plugin::PluginInfo info;
   info.kind = plugin::Kind::kInput;
   info.name = "execd";
-  info.description = "Read line protocol from a long-running external program";
+  info.description = "Read metrics from a long-running external program";
   info.options = kOptions;
+  info.uses_parser = true;
   info.create_input = [](const PluginContext& ctx) {
-    return std::make_unique<Execd>(ctx.options, ctx.log);
+    return std::make_unique<Execd>(ctx, ctx.options, ctx.log);
   };
   registry.add(std::move(info));
 }

@@ -6,11 +6,14 @@
 #include <fstream>
 #include <thread>
 
+#include "config/config.hpp"
+#include "pipeline/pipeline.hpp"
 #include "plugins/input_test_support.hpp"
 #include "plugins/plugin_test_support.hpp"
 #include "support/http_test_server.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/test_plugins.hpp"
 
 using namespace sluice;
 using sluice::testing::BackgroundProcess;
@@ -176,4 +179,74 @@ TEST_CASE("prometheus input: Accept header, bearer token, 500 and garbage, then 
   CHECK(requests[1].method == "GET");
   CHECK(requests[1].header("accept").starts_with("text/plain;version=0.0.4"));
   CHECK(requests[1].header("authorization") == "Bearer abc");
+}
+
+TEST_CASE("prometheus input: scrapes sluice's prometheus_client over TLS with basic auth") {
+  TempDir dir("prometheus-input-tls");
+  std::string cert = dir / "cert.pem", key = dir / "key.pem";
+  auto made = testing::run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+  int port = testing::free_port();
+  // An agent whose prometheus_client output serves what it is given.
+  auto config = config::load_text(
+      "agent: {flush_interval: 100ms, omit_hostname: true}\noutputs:\n  - prometheus_client: "
+      "{listen: \"127.0.0.1:" +
+          std::to_string(port) + "\", tls_cert: \"" + cert + "\", tls_key: \"" + key +
+          "\", basic_username: scraper, basic_password: s3cret}\n",
+      "tls.yaml");
+  pipeline::Pipeline agent(config, pipeline::SystemClock::instance());
+  agent.start();
+  Metric depth("queue", pipeline::SystemClock::instance().now(), ValueType::kGauge);
+  depth.set_tag("name", "mail");
+  depth.set_field("depth", 42.0);
+  REQUIRE(agent.accept({depth}));
+  REQUIRE(testing::wait_for_port(port, 10));
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/metrics";
+
+  testing::NullLogger log;
+  auto input = input_from_yaml("prometheus",
+                               "urls: ['" + url + "'], tls_ca: '" + cert +
+                                   "', username: scraper, password: s3cret, metric_version: 2",
+                               log);
+  LockedAccumulator acc(9);
+  const Metric* got = nullptr;
+  Batch batch;
+  // The output serves the metric once its first flush (100 ms) is done.
+  REQUIRE(testing::eventually(
+      [&] {
+        acc.clear();
+        input->gather(acc);
+        batch = acc.metrics();
+        got = find(batch, "prometheus", "name", "mail");
+        return got != nullptr;
+      },
+      10));
+  CHECK(acc.errors().empty());
+  CHECK(got->type() == ValueType::kGauge);
+  CHECK(got->fields() == std::vector<Field>{{"queue_depth", 42.0}});
+  CHECK(got->tag("url") == url);
+
+  // Wrong credentials: the server's 401 is the error, nothing is added.
+  auto wrong = input_from_yaml("prometheus",
+                               "urls: ['" + url + "'], tls_ca: '" + cert +
+                                   "', username: scraper, password: wrong",
+                               log);
+  acc.clear();
+  wrong->gather(acc);
+  REQUIRE(acc.errors().size() == 1);
+  CHECK(acc.errors()[0].starts_with("scrape " + url + ": HTTP 401"));
+  CHECK(acc.metrics().empty());
+
+  // Without the CA the certificate is not trusted.
+  auto untrusting = input_from_yaml(
+      "prometheus", "urls: ['" + url + "'], username: scraper, password: s3cret", log);
+  acc.clear();
+  untrusting->gather(acc);
+  REQUIRE(acc.errors().size() == 1);
+  CHECK(acc.errors()[0].starts_with("scrape " + url + ": "));
+  CHECK(acc.metrics().empty());
+  agent.stop(pipeline::SystemClock::instance().now() + 2'000'000'000);
 }

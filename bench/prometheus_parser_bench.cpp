@@ -19,8 +19,9 @@ std::string exposition(int families, size_t& samples) {
     std::string n = "app_requests_" + std::to_string(f);
     out += "# HELP " + n + "_total Requests served.\n# TYPE " + n + "_total counter\n";
     for (int s = 0; s < 4; ++s) {
-      out += n + "_total{method=\"GET\",code=\"" + std::to_string(200 + s) + "\",handler=\"/api/v1/" +
-             std::to_string(s) + "\"} " + std::to_string(1000 * f + s) + "\n";
+      out += n + "_total{method=\"GET\",code=\"" + std::to_string(200 + s) +
+             "\",handler=\"/api/v1/" + std::to_string(s) + "\"} " + std::to_string(1000 * f + s) +
+             "\n";
       ++samples;
     }
     out += "# TYPE " + n + "_inflight gauge\n" + n + "_inflight " + std::to_string(f % 7) + "\n";
@@ -31,7 +32,8 @@ std::string exposition(int families, size_t& samples) {
              std::to_string(b * 10 + f) + "\n";
       ++samples;
     }
-    out += n + "_seconds_sum{handler=\"/api\"} 53.25\n" + n + "_seconds_count{handler=\"/api\"} 130\n";
+    out +=
+        n + "_seconds_sum{handler=\"/api\"} 53.25\n" + n + "_seconds_count{handler=\"/api\"} 130\n";
     samples += 2;
     out += "# TYPE " + n + "_gc summary\n";
     for (const char* q : {"0", "0.25", "0.5", "0.75", "1"}) {
@@ -64,11 +66,12 @@ int main() {
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double per_round = secs / kRounds;
-    std::printf("metric_version %d: %.1f ms per scrape, %.0f ns per sample, %.2f M samples/s, "
-                "%.1f MB/s, %zu metrics per scrape\n",
-                version, per_round * 1e3, per_round * 1e9 / static_cast<double>(samples),
-                static_cast<double>(samples) / per_round / 1e6,
-                static_cast<double>(text.size()) / per_round / 1e6, metrics / kRounds);
+    std::printf(
+        "metric_version %d: %.1f ms per scrape, %.0f ns per sample, %.2f M samples/s, "
+        "%.1f MB/s, %zu metrics per scrape\n",
+        version, per_round * 1e3, per_round * 1e9 / static_cast<double>(samples),
+        static_cast<double>(samples) / per_round / 1e6,
+        static_cast<double>(text.size()) / per_round / 1e6, metrics / kRounds);
   }
   return 0;
 }

@@ -51,7 +51,7 @@ struct HttpResponse {
   long status = 0;    // 0 when no answer came (see error)
   std::string error;  // why no answer came: connection refused, timeout, TLS failure...
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
-  std::string body;  // the first HttpClientOptions::max_response_body bytes of it
+  std::string body;             // the first HttpClientOptions::max_response_body bytes of it
   bool body_truncated = false;  // the answer had more than that
   // From Retry-After (delay-seconds or an HTTP-date), when the server sent one.
   std::optional<std::chrono::nanoseconds> retry_after;

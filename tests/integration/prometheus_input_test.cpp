@@ -106,8 +106,8 @@ TEST_CASE("prometheus input: scrapes node_exporter, metric_version 1 and 2 with 
   CHECK(gc->field("count") != nullptr);
   CHECK(gc->field("sum") != nullptr);
 
-  auto v2 = input_from_yaml("prometheus", "urls: ['" + url + "'], metric_version: 2, url_tag: ''",
-                            log);
+  auto v2 =
+      input_from_yaml("prometheus", "urls: ['" + url + "'], metric_version: 2, url_tag: ''", log);
   LockedAccumulator acc2(2'000);
   v2->gather(acc2);
   CHECK(acc2.errors().empty());
@@ -148,8 +148,8 @@ TEST_CASE("prometheus input: sluice test prints what node_exporter serves") {
   // The agent adds its host tag, which sorts first.
   CHECK(result.output.find(",room=kitchen,url=" + exporter.url() +
                            " sluice_test_temperature_celsius=21.5 ") != std::string::npos);
-  CHECK(result.output.find(",queue=mail,url=" + exporter.url() +
-                           " sluice_test_jobs_total=1027 ") != std::string::npos);
+  CHECK(result.output.find(",queue=mail,url=" + exporter.url() + " sluice_test_jobs_total=1027 ") !=
+        std::string::npos);
 }
 
 TEST_CASE("prometheus input: Accept header, bearer token, 500 and garbage, then recovery") {
@@ -230,10 +230,9 @@ TEST_CASE("prometheus input: scrapes sluice's prometheus_client over TLS with ba
   CHECK(got->tag("url") == url);
 
   // Wrong credentials: the server's 401 is the error, nothing is added.
-  auto wrong = input_from_yaml("prometheus",
-                               "urls: ['" + url + "'], tls_ca: '" + cert +
-                                   "', username: scraper, password: wrong",
-                               log);
+  auto wrong = input_from_yaml(
+      "prometheus",
+      "urls: ['" + url + "'], tls_ca: '" + cert + "', username: scraper, password: wrong", log);
   acc.clear();
   wrong->gather(acc);
   REQUIRE(acc.errors().size() == 1);

@@ -62,7 +62,8 @@ TEST_CASE("exec input: ignore_error parses the output of a command that exits no
   CHECK(acc.sorted_lines() == std::vector<std::string>{"m v=1 1"});
 }
 
-TEST_CASE("exec input: a command that runs out of time is killed and reported, the next run works") {
+TEST_CASE(
+    "exec input: a command that runs out of time is killed and reported, the next run works") {
   TempDir dir("exec-timeout");
   std::string flag = dir / "slow";
   std::ofstream(flag) << "";
@@ -89,8 +90,8 @@ TEST_CASE("exec input: a command that runs out of time is killed and reported, t
 
 TEST_CASE("exec input: garbage output is rejected line by line, other formats work") {
   NullLogger log;
-  auto input = input_from_yaml(
-      "exec", R"(commands: ["printf 'm v=1 1\\nnot a metric\\nm v=3 3\\n'"])", log);
+  auto input =
+      input_from_yaml("exec", R"(commands: ["printf 'm v=1 1\\nnot a metric\\nm v=3 3\\n'"])", log);
   LockedAccumulator acc;
   input->gather(acc);
   CHECK(acc.errors().empty());
@@ -99,11 +100,11 @@ TEST_CASE("exec input: garbage output is rejected line by line, other formats wo
       "command \"printf 'm v=1 1\\nnot a metric\\nm v=3 3\\n'\": data_format influx, line 2"));
   CHECK(acc.sorted_lines() == std::vector<std::string>{"m v=1 1", "m v=3 3"});
 
-  auto prom = input_from_yaml(
-      "exec",
-      R"(commands: ["printf '# TYPE jobs counter\\njobs_total{q=\"a\"} 7\\n'"], )"
-      R"(data_format: prometheus)",
-      log);
+  auto prom =
+      input_from_yaml("exec",
+                      R"(commands: ["printf '# TYPE jobs counter\\njobs_total{q=\"a\"} 7\\n'"], )"
+                      R"(data_format: prometheus)",
+                      log);
   LockedAccumulator acc2(5);
   prom->gather(acc2);
   CHECK(acc2.errors().empty());
@@ -119,6 +120,36 @@ TEST_CASE("exec input: a program that cannot start is an error each run") {
   CHECK(acc.errors()[0].starts_with("command \"/nonexistent/collector --flag\": "));
   input->gather(acc);
   CHECK(acc.errors().size() == 2);
+}
+
+TEST_CASE("exec input: a program given as a glob runs every match, found again each interval") {
+  TempDir dir("exec-glob");
+  auto script = [&](const std::string& name, const std::string& body) {
+    std::string path = dir / name;
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  };
+  script("a.sh", "echo \"from,script=a arg=\\\"$1\\\" 1\"");
+  script("b.sh", "echo \"from,script=b arg=\\\"$1\\\" 2\"");
+  NullLogger log;
+  auto input = input_from_yaml("exec", "commands: ['" + (dir / "*.sh") + " x']", log);
+  LockedAccumulator acc;
+  input->gather(acc);
+  CHECK(acc.errors().empty());
+  CHECK(acc.sorted_lines() ==
+        std::vector<std::string>{"from,script=a arg=\"x\" 1", "from,script=b arg=\"x\" 2"});
+  script("c.sh", "echo oops >&2; exit 1");
+  acc.clear();
+  input->gather(acc);
+  REQUIRE(acc.errors().size() == 1);
+  CHECK(acc.errors()[0] == "command \"" + (dir / "c.sh") + " x\": exit status 1; stderr: oops");
+  CHECK(acc.metrics().size() == 2);
+
+  auto none = input_from_yaml("exec", "commands: ['" + (dir / "*.none") + "']", log);
+  acc.clear();
+  none->gather(acc);
+  REQUIRE(acc.errors().size() == 1);
+  CHECK(acc.errors()[0].ends_with(": no program matches \"" + (dir / "*.none") + "\""));
 }
 
 TEST_CASE("exec input: command lines are split as a shell splits words") {

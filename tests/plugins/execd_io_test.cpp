@@ -172,13 +172,14 @@ TEST_CASE("execd input: signal STDIN and SIGHUP ask the program for metrics each
 
 TEST_CASE("execd input: data_format picks the parser, each line a message, SIGUSR1 asks") {
   CapturingLogger log;
-  auto input = make_input("{signal: SIGUSR1, data_format: prometheus, "
-                          "prometheus_metric_version: 1, " +
-                              shell("trap 'echo \"queue_depth{q=\\\"mail\\\"} 4 1000\"; "
-                                    "echo \"not prometheus at all\"' USR1; echo ready >&2; "
-                                    "while :; do sleep 0.02; done") +
-                              "}",
-                          log);
+  auto input = make_input(
+      "{signal: SIGUSR1, data_format: prometheus, "
+      "prometheus_metric_version: 1, " +
+          shell("trap 'echo \"queue_depth{q=\\\"mail\\\"} 4 1000\"; "
+                "echo \"not prometheus at all\"' USR1; echo ready >&2; "
+                "while :; do sleep 0.02; done") +
+          "}",
+      log);
   LockedAccumulator acc;
   auto* service = dynamic_cast<sluice::ServiceInput*>(input.get());
   service->start(acc);

@@ -32,8 +32,8 @@ TEST_CASE("file input: reads every file a glob matches, tagged with its base nam
   write(dir / "sub/deeper/c.influx", "disk free=7i 4\n");
   write(dir / "skip.txt", "nope value=1 5\n");
   NullLogger log;
-  auto input = input_from_yaml(
-      "file", "files: ['" + (dir / "**/*.influx") + "'], file_tag: source", log);
+  auto input =
+      input_from_yaml("file", "files: ['" + (dir / "**/*.influx") + "'], file_tag: source", log);
   LockedAccumulator acc;
   input->gather(acc);
   CHECK(acc.errors().empty());
@@ -65,7 +65,9 @@ TEST_CASE("file input: another data format, no file_tag, read again each interva
   CHECK(acc.sorted_lines() == std::vector<std::string>{"up,job=node gauge=0 1000"});
 }
 
-TEST_CASE("file input: a missing file, a glob matching nothing and bad lines are errors, the rest goes on") {
+TEST_CASE(
+    "file input: a missing file, a glob matching nothing and bad lines are errors, the rest goes "
+    "on") {
   TempDir dir("file-input-bad");
   write(dir / "good.txt", "m v=1 1\nthis is not line protocol\nm v=2 2\n");
   NullLogger log;

@@ -51,8 +51,7 @@ TEST_CASE("http input: POST with a body, a bearer token from a file, another dat
   auto input = input_from_yaml("http",
                                "urls: ['" + server.url("/q") +
                                    "'], method: post, body: '{\"all\": true}', bearer_token: '" +
-                                   (dir / "token") +
-                                   "', data_format: prometheus, url_tag: source",
+                                   (dir / "token") + "', data_format: prometheus, url_tag: source",
                                log);
   LockedAccumulator acc(7);
   input->gather(acc);
@@ -130,10 +129,10 @@ TEST_CASE("http input: several URLs are polled at once, each with its own parser
   a.script(ScriptedAnswer{200, "# TYPE x gauge\nx 1\n", {}, std::chrono::milliseconds(800)});
   b.script(ScriptedAnswer{200, "# TYPE y gauge\ny 2\n", {}, std::chrono::milliseconds(800)});
   NullLogger log;
-  auto input = input_from_yaml("http",
-                               "urls: ['" + a.url("/") + "', '" + b.url("/") +
-                                   "'], data_format: prometheus, url_tag: ''",
-                               log);
+  auto input = input_from_yaml(
+      "http",
+      "urls: ['" + a.url("/") + "', '" + b.url("/") + "'], data_format: prometheus, url_tag: ''",
+      log);
   LockedAccumulator acc(1);
   auto start = std::chrono::steady_clock::now();
   input->gather(acc);

@@ -22,10 +22,9 @@ namespace sluice::testing {
 // The input `name` with `options` (the body of a YAML flow map), e.g. "files: [a.txt]".
 inline std::unique_ptr<Input> input_from_yaml(std::string_view name, const std::string& options,
                                               Logger& log) {
-  auto config = config::load_text(
-      "inputs:\n  - " + std::string(name) + ": {" + options + "}\n", "test.yaml");
-  return pipeline::create_plugin(config.inputs.at(0), config.inputs.at(0).info->create_input,
-                                 log);
+  auto config =
+      config::load_text("inputs:\n  - " + std::string(name) + ": {" + options + "}\n", "test.yaml");
+  return pipeline::create_plugin(config.inputs.at(0), config.inputs.at(0).info->create_input, log);
 }
 
 // Records what inputs add, from any thread; metrics without a time get time().

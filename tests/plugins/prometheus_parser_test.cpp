@@ -114,10 +114,10 @@ TEST_CASE("prometheus parser: metric_version 1, measurement per metric, one per 
       metric("rpc_duration_seconds", {},
              {{"0.5", 4773}, {"0.99", 76656}, {"count", 2693}, {"sum", 1.7560473e+07}},
              ValueType::kSummary),
-      metric("http_request_duration_seconds", {},
-             {{"0.05", 24054}, {"0.5", 129389}, {"+Inf", 144320}, {"count", 144320},
-              {"sum", 53423}},
-             ValueType::kHistogram),
+      metric(
+          "http_request_duration_seconds", {},
+          {{"0.05", 24054}, {"0.5", 129389}, {"+Inf", 144320}, {"count", 144320}, {"sum", 53423}},
+          ValueType::kHistogram),
   };
   REQUIRE(p.metrics.size() == want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -160,11 +160,10 @@ TEST_CASE("prometheus parser: escaped label values, NaN and infinities, timestam
       "f{empty=\"\",k=\"v\"} 0\n");
   CHECK(p.errors.empty());
   REQUIRE(p.metrics.size() == 7);
-  CHECK(p.metrics[0] == metric("prometheus",
-                               {{"path", "C:\\DIR\\FILE.TXT"},
-                                {"error", "Cannot find file:\n\"FILE.TXT\""}},
-                               {{"msdos_file_access_time_seconds", 1.458255915e9}},
-                               ValueType::kUntyped));
+  CHECK(p.metrics[0] ==
+        metric("prometheus",
+               {{"path", "C:\\DIR\\FILE.TXT"}, {"error", "Cannot find file:\n\"FILE.TXT\""}},
+               {{"msdos_file_access_time_seconds", 1.458255915e9}}, ValueType::kUntyped));
   CHECK(p.metrics[1] == metric("prometheus", {{"x", "1"}},
                                {{"a", std::numeric_limits<double>::infinity()}},
                                ValueType::kUntyped, -5'000'000));
@@ -203,8 +202,8 @@ also_good{k="v"} 2
 )");
   REQUIRE(p.metrics.size() == 2);
   CHECK(p.metrics[0] == metric("prometheus", {}, {{"good", 1}}, ValueType::kUntyped));
-  CHECK(p.metrics[1] == metric("prometheus", {{"k", "v"}}, {{"also_good", 2}},
-                               ValueType::kUntyped));
+  CHECK(p.metrics[1] ==
+        metric("prometheus", {{"k", "v"}}, {{"also_good", 2}}, ValueType::kUntyped));
   REQUIRE(p.errors.size() == 10);
   auto at = [&](size_t i, size_t line, size_t column, std::string_view reason_part) {
     CAPTURE(i);

@@ -53,8 +53,8 @@ std::optional<std::vector<std::string>> split_command(const std::string& line) {
 }
 
 RunResult run_command(const std::vector<std::string>& argv,
-                      const std::vector<std::string>& environment,
-                      std::chrono::nanoseconds timeout, size_t max_stdout) {
+                      const std::vector<std::string>& environment, std::chrono::nanoseconds timeout,
+                      size_t max_stdout) {
   using Clock = std::chrono::steady_clock;
   using namespace std::chrono_literals;
   RunResult result;

@@ -27,8 +27,8 @@ inline constexpr size_t kMaxStderr = 4096;
 // Runs argv with `environment` (NAME=value) added to the agent's, its stdin closed; kills it when
 // `timeout` (0: none) passes or its stdout exceeds `max_stdout` bytes.
 RunResult run_command(const std::vector<std::string>& argv,
-                      const std::vector<std::string>& environment,
-                      std::chrono::nanoseconds timeout, size_t max_stdout);
+                      const std::vector<std::string>& environment, std::chrono::nanoseconds timeout,
+                      size_t max_stdout);
 
 // The last `count` non-empty lines of `text`, joined with " | ", for error messages.
 std::string last_lines(const std::string& text, size_t count);

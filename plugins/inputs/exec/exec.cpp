@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/child_process.hpp"
+#include "core/path_glob.hpp"
 #include "core/program_runner.hpp"
 #include "inputs/exec/command.hpp"
 #include "plugin/format_factory.hpp"
@@ -18,8 +19,7 @@ namespace {
 
 const std::vector<OptionSpec> kOptions = {
     {"commands", OptionType::kStringList, "",
-     "Command lines to run, each split into words as a shell would (no pipes or variables)",
-     true},
+     "Command lines to run, each split into words as a shell would (no pipes or variables)", true},
     {"environment", OptionType::kStringList, "",
      "Variables added to the commands' environment, as NAME=value"},
     {"timeout", OptionType::kDuration, "5s",
@@ -51,7 +51,8 @@ class Exec final : public Input {
       auto argv = split_command(line);
       if (!argv) throw OptionError("commands", "unterminated quote or escape in \"" + line + "\"");
       if (argv->empty()) throw OptionError("commands", "an empty command");
-      if (std::string why = core::check_program((*argv)[0]); !why.empty()) {
+      if (std::string why = core::is_path_glob((*argv)[0]) ? "" : core::check_program((*argv)[0]);
+          !why.empty()) {
         // The program may be installed later; say so now, and fail each run until it is.
         ctx.log.warn("command \"" + line + "\": " + why);
       }
@@ -77,16 +78,39 @@ class Exec final : public Input {
   }
 
  private:
+  // A program given as a glob (/etc/collectors/*.sh) runs each match, one after the other as
+  // they share the command's parser; the matches are found again each interval.
   void run(Command& command, Accumulator& acc) {
-    RunResult r = run_command(command.argv, environment_, timeout_, max_output_);
+    const std::string& program = command.argv[0];
+    if (!core::is_path_glob(program)) {
+      run_one(command, command.argv, command.line, acc);
+      return;
+    }
+    std::vector<std::string> matches = core::expand_path_glob(program);
+    if (matches.empty()) {
+      acc.add_error("command \"" + command.line + "\": no program matches \"" + program + "\"");
+      return;
+    }
+    for (const std::string& match : matches) {
+      std::vector<std::string> argv = command.argv;
+      argv[0] = match;
+      std::string line = match;
+      for (size_t i = 1; i < argv.size(); ++i) line += " " + argv[i];
+      run_one(command, argv, line, acc);
+    }
+  }
+
+  void run_one(Command& command, const std::vector<std::string>& argv, const std::string& line,
+               Accumulator& acc) {
+    RunResult r = run_command(argv, environment_, timeout_, max_output_);
     if (!r.failure.empty() && !(ignore_error_ && r.exit_status_failure)) {
-      std::string message = "command \"" + command.line + "\": " + r.failure;
+      std::string message = "command \"" + line + "\": " + r.failure;
       std::string tail = last_lines(r.stderr_text, 3);
       if (!tail.empty()) message += "; stderr: " + tail;
       acc.add_error(message);
       return;
     }
-    plugin::parse_into(*command.parser, format_, r.stdout_text, acc, "command \"" + command.line + "\"");
+    plugin::parse_into(*command.parser, format_, r.stdout_text, acc, "command \"" + line + "\"");
   }
 
   std::string format_;

@@ -1,7 +1,8 @@
 // execd: runs a long-lived program and parses what it writes to stdout with the data format
-// (line protocol by default), as Telegraf's execd input. The program runs from the input's start to its stop, is restarted
-// with back-off when it exits, and has its stderr logged. Each interval it may be told to
-// report: a line break on its stdin (signal: STDIN) or a signal (SIGHUP, SIGUSR1, SIGUSR2).
+// (line protocol by default), as Telegraf's execd input. The program runs from the input's start to
+// its stop, is restarted with back-off when it exits, and has its stderr logged. Each interval it
+// may be told to report: a line break on its stdin (signal: STDIN) or a signal (SIGHUP, SIGUSR1,
+// SIGUSR2).
 #include <signal.h>
 
 #include <memory>

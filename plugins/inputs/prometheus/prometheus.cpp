@@ -76,8 +76,9 @@ class Prometheus final : public Input {
     token_file_ = o.get_string("bearer_token");
     const std::string& token = o.get_string("bearer_token_string");
     if (!token.empty() && !token_file_.empty()) {
-      throw OptionError("bearer_token_string", "set either bearer_token (a file) or "
-                                               "bearer_token_string, not both");
+      throw OptionError("bearer_token_string",
+                        "set either bearer_token (a file) or "
+                        "bearer_token_string, not both");
     }
     core::HttpClientOptions client = core::http_client_options(o, "http_headers");
     client.timeout = o.get_duration("response_timeout");

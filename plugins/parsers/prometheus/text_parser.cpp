@@ -37,7 +37,9 @@ struct LineError {
 bool is_name_start(char c, bool metric) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':');
 }
-bool is_name_char(char c, bool metric) { return is_name_start(c, metric) || (c >= '0' && c <= '9'); }
+bool is_name_char(char c, bool metric) {
+  return is_name_start(c, metric) || (c >= '0' && c <= '9');
+}
 
 // Reads one line token by token, remembering where it is for error columns.
 class Cursor {
@@ -173,8 +175,7 @@ std::optional<LineError> read_labels(Cursor& c, std::vector<Tag>& labels) {
     }
     return LineError{c.pos(), "expected ',' or '}' after a label"};
   }
-  std::sort(labels.begin(), labels.end(),
-            [](const Tag& a, const Tag& b) { return a.key < b.key; });
+  std::sort(labels.begin(), labels.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
   return std::nullopt;
 }
 
@@ -292,8 +293,8 @@ class MessageParser {
   // _bucket, _sum and _count suffixes; undeclared names are untyped.
   std::pair<size_t, Role> resolve(const std::string& name) {
     if (auto it = family_index_.find(name); it != family_index_.end()) {
-      return {it->second, families_[it->second].type == ValueType::kSummary ? Role::kQuantile
-                                                                            : Role::kValue};
+      return {it->second,
+              families_[it->second].type == ValueType::kSummary ? Role::kQuantile : Role::kValue};
     }
     for (auto [suffix, role] : {std::pair<std::string_view, Role>{"_bucket", Role::kBucket},
                                 {"_sum", Role::kSum},
@@ -327,8 +328,8 @@ class MessageParser {
       auto it = std::find_if(s.labels.begin(), s.labels.end(),
                              [&](const Tag& t) { return t.key == key; });
       if (it == s.labels.end()) {
-        return LineError{name_at, "sample of " + f.name + " without its " + std::string(key) +
-                                      " label"};
+        return LineError{name_at,
+                         "sample of " + f.name + " without its " + std::string(key) + " label"};
       }
       auto bound = parse_float(it->value);
       if (!bound) {

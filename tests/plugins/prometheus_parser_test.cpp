@@ -228,3 +228,37 @@ TEST_CASE("prometheus parser: a bad metric_version is an option error") {
   CHECK_THROWS_AS(make_parser("prometheus", {{"prometheus_metric_version", int64_t{3}}}),
                   sluice::OptionError);
 }
+
+TEST_CASE(
+    "prometheus parser: garbage made of the format's own pieces is reported, never read past") {
+  // Fragments of valid and broken syntax, glued in a fixed pseudo-random order: the parser must
+  // point each error inside its line and never stop early.
+  const char* pieces[] = {"m",    "{",        "}",    "a=\"x\"",    ",",       " ",
+                          "\t",   "1",        "-Inf", "NaN",        "1e400",   "\"",
+                          "\\",   "# TYPE",   "h",    " histogram", "_bucket", "le=\"1\"",
+                          "_sum", "quantile", "=",    "123",        ":x",      "\r"};
+  std::string text;
+  std::vector<size_t> lengths;
+  uint32_t state = 12345;
+  for (int line = 0; line < 2000; ++line) {
+    std::string l;
+    int n = 1 + static_cast<int>(state % 9);
+    for (int i = 0; i < n; ++i) {
+      state = state * 1103515245u + 12345u;
+      l += pieces[(state >> 16) % std::size(pieces)];
+    }
+    lengths.push_back(l.size());
+    text += l + "\n";
+  }
+  Parsed p = parse(text, 2);
+  CHECK(!p.errors.empty());
+  CHECK(!p.metrics.empty());
+  for (const ParseError& e : p.errors) {
+    REQUIRE(e.line >= 1);
+    REQUIRE(e.line <= lengths.size());
+    CHECK(e.column >= 1);
+    CHECK(e.column <= lengths[e.line - 1] + 1);
+  }
+  // Every line is accounted for once at most.
+  for (size_t i = 1; i < p.errors.size(); ++i) CHECK(p.errors[i].line > p.errors[i - 1].line);
+}

@@ -355,19 +355,19 @@ class MessageParser {
   }
 
   Group& group_of(size_t family, const std::vector<Tag>& labels) {
-    std::string key = std::to_string(family);
+    // The key buffer is reused: most samples belong to a group already seen.
+    key_.assign(std::to_string(family));
     for (const Tag& t : labels) {
-      key += '\0';
-      key += t.key;
-      key += '\0';
-      key += t.value;
+      key_ += '\0';
+      key_ += t.key;
+      key_ += '\0';
+      key_ += t.value;
     }
-    auto [it, added] = group_index_.try_emplace(std::move(key), groups_.size());
-    if (added) {
-      groups_.push_back(Group{family, labels, std::nullopt, std::nullopt, std::nullopt, {}});
-      entries_.push_back(Entry{Sample{}, family, true, groups_.size() - 1});
-    }
-    return groups_[it->second];
+    if (auto it = group_index_.find(key_); it != group_index_.end()) return groups_[it->second];
+    group_index_.emplace(key_, groups_.size());
+    groups_.push_back(Group{family, labels, std::nullopt, std::nullopt, std::nullopt, {}});
+    entries_.push_back(Entry{Sample{}, family, true, groups_.size() - 1});
+    return groups_.back();
   }
 
   int64_t time_of(const std::optional<int64_t>& ms) const {
@@ -390,16 +390,20 @@ class MessageParser {
     }
   }
 
+  // The sample is used up: its strings move into the metric.
   void emit_value(Sample& s, ValueType type) {
     bool v1 = options_.metric_version == 1;
-    Metric m(v1 ? s.name : "prometheus", time_of(s.time_ms), type);
-    set_tags(m, s.labels);
-    std::string field = s.name;
+    std::string field;
     if (v1) {
       field = type == ValueType::kCounter ? "counter"
               : type == ValueType::kGauge ? "gauge"
                                           : "value";
     }
+    Metric m(v1 ? std::move(s.name) : std::string("prometheus"), time_of(s.time_ms), type);
+    if (!v1) field = std::move(s.name);
+    m.reserve_tags(s.labels.size());
+    for (Tag& t : s.labels) m.append_sorted_tag(std::move(t.key), std::move(t.value));
+    m.reserve_fields(1);
     m.append_field(std::move(field), s.value);
     out_.push_back(std::move(m));
   }
@@ -451,6 +455,7 @@ class MessageParser {
   std::vector<Group> groups_;
   std::unordered_map<std::string, size_t> group_index_;
   std::vector<Entry> entries_;
+  std::string key_;
 };
 
 }  // namespace

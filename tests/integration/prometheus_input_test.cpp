@@ -2,6 +2,7 @@
 // 127.0.0.1, serving known values from a textfile, and its own build_info.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -248,4 +249,30 @@ TEST_CASE("prometheus input: scrapes sluice's prometheus_client over TLS with ba
   CHECK(acc.errors()[0].starts_with("scrape " + url + ": "));
   CHECK(acc.metrics().empty());
   agent.stop(pipeline::SystemClock::instance().now() + 2'000'000'000);
+}
+
+TEST_CASE("prometheus input: several URLs at once, one of them down, each tagged with its own") {
+  testing::HttpTestServer a;
+  testing::HttpTestServer b;
+  a.script(
+      testing::ScriptedAnswer{200, "# TYPE up gauge\nup 1\n", {}, std::chrono::milliseconds(600)});
+  b.script(
+      testing::ScriptedAnswer{200, "# TYPE up gauge\nup 2\n", {}, std::chrono::milliseconds(600)});
+  const std::string dead = "http://127.0.0.1:" + std::to_string(testing::free_port()) + "/metrics";
+  testing::NullLogger log;
+  auto input = input_from_yaml("prometheus",
+                               "urls: ['" + a.url("/metrics") + "', '" + dead + "', '" +
+                                   b.url("/metrics") + "'], response_timeout: 3s",
+                               log);
+  LockedAccumulator acc(4);
+  auto start = std::chrono::steady_clock::now();
+  input->gather(acc);
+  // Asked one after the other, the two slow answers alone would take 1.2 s.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1100));
+  REQUIRE(acc.errors().size() == 1);
+  CHECK(acc.errors()[0].starts_with("scrape " + dead + ": "));
+  std::vector<std::string> want = {"up,url=" + a.url("/metrics") + " gauge=1 4",
+                                   "up,url=" + b.url("/metrics") + " gauge=2 4"};
+  std::sort(want.begin(), want.end());
+  CHECK(acc.sorted_lines() == want);
 }

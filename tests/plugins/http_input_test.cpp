@@ -40,6 +40,9 @@ TEST_CASE("http input: GET each interval, parsed and tagged with the url") {
   CHECK(requests[0].path == "/metrics");
   CHECK(requests[0].header("x-scope") == "team1");
   CHECK(requests[0].header("authorization") == "Basic dTpw");  // u:p
+  // Compressed answers are asked for (cpp-httplib then gzips its text answers, and the body
+  // above was read through libcurl's decoding).
+  CHECK(requests[0].header("accept-encoding").find("gzip") != std::string::npos);
 }
 
 TEST_CASE("http input: POST with a body, a bearer token from a file, another data format") {

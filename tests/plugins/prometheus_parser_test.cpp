@@ -157,9 +157,11 @@ TEST_CASE("prometheus parser: escaped label values, NaN and infinities, timestam
       "c NaN\n"
       "d\t\t42\t\n"
       "e{} 1e3\n"
-      "f{empty=\"\",k=\"v\"} 0\n");
+      "f{empty=\"\",k=\"v\"} 0\n"
+      "g 1e400\n"
+      "h -1e-400\n");
   CHECK(p.errors.empty());
-  REQUIRE(p.metrics.size() == 7);
+  REQUIRE(p.metrics.size() == 9);
   CHECK(p.metrics[0] ==
         metric("prometheus",
                {{"path", "C:\\DIR\\FILE.TXT"}, {"error", "Cannot find file:\n\"FILE.TXT\""}},
@@ -176,6 +178,11 @@ TEST_CASE("prometheus parser: escaped label values, NaN and infinities, timestam
   CHECK(p.metrics[5] == metric("prometheus", {}, {{"e", 1000}}, ValueType::kUntyped));
   // An empty label value is no label, as in Prometheus.
   CHECK(p.metrics[6] == metric("prometheus", {{"k", "v"}}, {{"f", 0}}, ValueType::kUntyped));
+  // Out of the double's range: infinity, and (the nearest to) zero.
+  CHECK(p.metrics[7] == metric("prometheus", {}, {{"g", std::numeric_limits<double>::infinity()}},
+                               ValueType::kUntyped));
+  REQUIRE(p.metrics[8].field("h") != nullptr);
+  CHECK(std::get<double>(*p.metrics[8].field("h")) == 0.0);
 }
 
 TEST_CASE("prometheus parser: prometheus_ignore_timestamp stamps the time of parsing") {

@@ -92,8 +92,10 @@ class Prometheus final : public Input {
       client.headers.insert(client.headers.begin(), {"Authorization", "Bearer " + token});
     }
     bool has_accept = std::any_of(client.headers.begin(), client.headers.end(), [](const auto& h) {
-      return h.first.size() == 6 && std::equal(h.first.begin(), h.first.end(), "accept",
-                                               [](char a, char b) { return std::tolower(a) == b; });
+      return h.first.size() == 6 &&
+             std::equal(h.first.begin(), h.first.end(), "accept", [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             });
     });
     if (!has_accept) client.headers.insert(client.headers.begin(), {"Accept", kAccept});
     client.max_response_body = o.get_size("content_length_limit");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -88,9 +89,10 @@ std::optional<double> parse_float(std::string_view text) {
   double value = 0;
   auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
   if (ec != std::errc() || end != body.data() + body.size()) {
-    // from_chars reports overflow as out of range; the format means infinity then.
+    // from_chars leaves the value alone when it is out of range; strtod gives what Go's
+    // ParseFloat does: infinity for an overflow, 0 (or the nearest subnormal) for an underflow.
     if (ec == std::errc::result_out_of_range && end == body.data() + body.size()) {
-      value = std::numeric_limits<double>::infinity();
+      value = std::strtod(std::string(body).c_str(), nullptr);
     } else {
       return std::nullopt;
     }

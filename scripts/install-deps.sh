@@ -25,6 +25,8 @@ packages=(
   collectd-core
   # prometheus input integration test: node_exporter serves known values from a textfile
   prometheus-node-exporter
+  # listener tests and bench: nc as a raw TCP/UDP/unix client; collectd 5.12 and collectd-tg
+  netcat-openbsd collectd-utils
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
@@ -38,4 +40,9 @@ done
 if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The listener tests write with the official InfluxDB JavaScript client (pinned in package.json).
+if command -v npm > /dev/null; then
+  (cd "$(dirname "$0")/../tests/tools/node" && npm ci --no-audit --no-fund --silent)
 fi

@@ -121,18 +121,20 @@ void print_run(const char* what, const Run& r) {
               r.sent == r.written ? " (lossless)" : "");
   std::printf("  %.2f M metrics/s (%.2f M fields/s), wall %.2f s\n", rate / 1e6, rate * 5 / 1e6,
               r.wall);
-  std::printf("  agent cpu %.2f s = %.3f cpu-s per million metrics = %.2f M metrics per cpu-s\n",
-              r.agent_cpu, r.agent_cpu * 1e6 / static_cast<double>(r.written),
-              static_cast<double>(r.written) / r.agent_cpu / 1e6);
+  size_t read = std::max(r.written, r.sent - std::min(r.sent, r.dropped));
+  std::printf("  agent cpu %.2f s = %.3f cpu-s per million metrics read = %.2f M metrics per "
+              "cpu-s\n",
+              r.agent_cpu, r.agent_cpu * 1e6 / static_cast<double>(read),
+              static_cast<double>(read) / r.agent_cpu / 1e6);
   std::printf("  peak RSS of the process %.1f MiB\n", static_cast<double>(r.peak_rss) / 1024);
 }
 
 // socket_listener over TCP with `connections` senders of `per_connection` metrics each.
 Run tcp_run(const std::string& block, size_t block_lines, size_t total, int connections,
-            const std::string& when_full, const std::string& output_yaml) {
+            const std::string& when_full, const std::string& output_yaml, bool lossless = true) {
   int port = testing::free_port();
   std::string yaml = fmt::format(
-      "agent: {{flush_interval: 200ms, metric_batch_size: 5000, metric_buffer_limit: 100000, "
+      "agent: {{flush_interval: 200ms, metric_batch_size: 1000, metric_buffer_limit: 100000, "
       "omit_hostname: true}}\n"
       "inputs:\n  - socket_listener: {{service_address: \"tcp://127.0.0.1:{}\"}}\n"
       "outputs:\n  - {}\n",
@@ -163,8 +165,12 @@ Run tcp_run(const std::string& block, size_t block_lines, size_t total, int conn
     });
   }
   for (auto& t : senders) t.join();
+  auto& input_stats = pipeline.inputs()[0]->stats();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (stats.metrics_written + stats.metrics_dropped < run.sent &&
+  // Lossless: until the output wrote everything. Overload: until the input read everything
+  // (the output never writes).
+  while ((lossless ? stats.metrics_written + stats.metrics_dropped
+                   : input_stats.metrics_gathered.load()) < run.sent &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
@@ -173,7 +179,7 @@ Run tcp_run(const std::string& block, size_t block_lines, size_t total, int conn
   run.written = stats.metrics_written;
   run.dropped = stats.metrics_dropped;
   run.peak_rss = peak_rss_kib();
-  pipeline.stop(pipeline::SystemClock::instance().now() + 2'000'000'000);
+  pipeline.stop(pipeline::SystemClock::instance().now() + (lossless ? 2'000'000'000 : 0));
   return run;
 }
 
@@ -399,48 +405,95 @@ CollectdRun collectd_run(double seconds) {
   return out;
 }
 
+
+// Runs one scenario in a child process, so that its peak RSS is its own.
+template <typename F>
+void isolated(F scenario) {
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    scenario();
+    std::fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, nullptr, 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   size_t total = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 3'000'000;
   double collectd_seconds = argc > 2 ? std::strtod(argv[2], nullptr) : 10.0;
+  std::string only = argc > 3 ? argv[3] : "tcp,http,overload,connections,collectd";
+  auto wanted = [&](const char* name) { return only.find(name) != std::string::npos; };
   signal(SIGPIPE, SIG_IGN);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   std::printf("listener_bench: %zu metrics of 3 tags and 5 fields (~140 bytes of line protocol)\n"
-              "machine: %ld cores; sender threads' cpu is not counted as the agent's\n\n",
+              "machine: %ld cores; sender threads' cpu is not counted as the agent's; each "
+              "scenario runs in a process of its own\n\n",
               total, sysconf(_SC_NPROCESSORS_ONLN));
   constexpr size_t kBlockLines = 20'000;
   std::string block = make_lines(kBlockLines);
   const std::string to_null = "file: {{files: [/dev/null], when_full: {}}}";
 
-  Run warm = tcp_run(block, kBlockLines, total / 4, 1, "block", to_null);
-  (void)warm;
-  Run tcp1 = tcp_run(block, kBlockLines, total, 1, "block", to_null);
-  print_run("TCP -> socket_listener -> file /dev/null, 1 connection, when_full: block", tcp1);
-  Run tcp4 = tcp_run(block, kBlockLines, total, 4, "block", to_null);
-  print_run("TCP -> socket_listener -> file /dev/null, 4 connections, when_full: block", tcp4);
+  // The figures of the 1-connection TCP run, for the ratio to collectd (through a pipe, as the
+  // run is in a child process).
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return 1;
+  if (wanted("tcp")) {
+    isolated([&] {
+      tcp_run(block, kBlockLines, total / 4, 1, "block", to_null);  // warms up
+      Run tcp1 = tcp_run(block, kBlockLines, total, 1, "block", to_null);
+      print_run("TCP -> socket_listener -> file /dev/null, 1 connection, when_full: block", tcp1);
+      double figures[2] = {static_cast<double>(tcp1.written) / tcp1.wall,
+                           static_cast<double>(tcp1.written) / tcp1.agent_cpu};
+      if (write(pipe_fds[1], figures, sizeof figures) != sizeof figures) std::printf("pipe\n");
+    });
+    isolated([&] {
+      // Without the file output's serializing: the listener's and the pipeline's own cost.
+      Run discard = tcp_run(block, kBlockLines, total, 1, "block", "discard: {{when_full: {}}}");
+      print_run("TCP -> socket_listener -> discard, 1 connection, when_full: block", discard);
+    });
+    isolated([&] {
+      Run tcp4 = tcp_run(block, kBlockLines, total, 4, "block", to_null);
+      print_run("TCP -> socket_listener -> file /dev/null, 4 connections, when_full: block",
+                tcp4);
+    });
+  }
+  if (wanted("http")) {
+    isolated([&] {
+      std::vector<std::string> bodies;
+      for (size_t i = 0; i < 8; ++i) bodies.push_back(make_lines(5000, i * 5000));
+      Run http2 = http_run(bodies, 5000, total, 2);
+      print_run("HTTP POST /write (5000 lines each, 2 clients) -> influxdb_listener -> /dev/null",
+                http2);
+    });
+  }
+  if (wanted("overload")) {
+    // The output's server is down, so the senders are far faster than the output; the buffer
+    // (metric_buffer_limit 100000) drops its oldest, and memory must stay flat.
+    isolated([&] {
+      int dead_port = testing::free_port();
+      Run overload = tcp_run(block, kBlockLines, total, 2, "drop_oldest",
+                             fmt::format("influxdb: {{{{urls: [\"http://127.0.0.1:{}\"], "
+                                         "when_full: {{}}}}}}",
+                                         dead_port),
+                             false);
+      print_run("overload: 2 TCP senders, output down (influxdb to a closed port), drop_oldest",
+                overload);
+    });
+  }
+  if (wanted("connections")) isolated([] { connection_cost(); });
 
-  std::vector<std::string> bodies;
-  for (size_t i = 0; i < 8; ++i) bodies.push_back(make_lines(5000, i * 5000));
-  Run http2 = http_run(bodies, 5000, total, 2);
-  print_run("HTTP POST /write (5000 lines each, 2 clients) -> influxdb_listener -> /dev/null",
-            http2);
-
-  // Overload: the output's server is down, so the sender is far faster than the output; the
-  // buffer drops its oldest and memory must stay flat.
-  int dead_port = testing::free_port();
-  Run overload = tcp_run(block, kBlockLines, total, 2, "drop_oldest",
-                         fmt::format("influxdb: {{{{urls: [\"http://127.0.0.1:{}\"], "
-                                     "when_full: {{}}}}}}",
-                                     dead_port));
-  print_run("overload: 2 TCP senders, output down (influxdb to a closed port), drop_oldest",
-            overload);
-  std::printf("  (peak RSS is the process's high-water mark since start, the sender's %.1f MiB "
-              "of text included)\n\n",
-              static_cast<double>(block.size()) / (1 << 20));
-
-  connection_cost();
-
+  double sluice_rate = 0, sluice_per_cpu = 0;
+  if (wanted("tcp")) {
+    double figures[2] = {0, 0};
+    if (read(pipe_fds[0], figures, sizeof figures) == sizeof figures) {
+      sluice_rate = figures[0];
+      sluice_per_cpu = figures[1];
+    }
+  }
+  if (!wanted("collectd")) return 0;
   CollectdRun collectd = collectd_run(collectd_seconds);
   if (collectd.ran) {
     double rate = static_cast<double>(collectd.values) / collectd.wall;
@@ -451,14 +504,15 @@ int main(int argc, char** argv) {
                 "million values\n",
                 collectd.values, rate / 1e6, collectd.cpu,
                 collectd.cpu * 1e6 / static_cast<double>(std::max<size_t>(1, collectd.values)));
-    double sluice_rate = static_cast<double>(tcp1.written) / tcp1.wall;
-    double sluice_per_cpu = static_cast<double>(tcp1.written) / tcp1.agent_cpu;
-    double collectd_per_cpu = static_cast<double>(collectd.values) / std::max(0.01, collectd.cpu);
-    std::printf("ratio sluice (TCP, 1 connection) / collectd:\n");
-    std::printf("  metrics/s vs values/s:            %.1fx (fields/s vs values/s: %.1fx)\n",
-                sluice_rate / rate, sluice_rate * 5 / rate);
-    std::printf("  metrics per cpu-s vs values per cpu-s: %.1fx (fields: %.1fx)\n",
-                sluice_per_cpu / collectd_per_cpu, sluice_per_cpu * 5 / collectd_per_cpu);
+    if (sluice_rate > 0) {
+      double collectd_per_cpu =
+          static_cast<double>(collectd.values) / std::max(0.01, collectd.cpu);
+      std::printf("ratio sluice (TCP, 1 connection) / collectd:\n");
+      std::printf("  metrics/s vs values/s:                 %.1fx (fields/s vs values/s: %.1fx)\n",
+                  sluice_rate / rate, sluice_rate * 5 / rate);
+      std::printf("  metrics per cpu-s vs values per cpu-s: %.1fx (fields: %.1fx)\n",
+                  sluice_per_cpu / collectd_per_cpu, sluice_per_cpu * 5 / collectd_per_cpu);
+    }
   }
   return 0;
 }

@@ -139,7 +139,7 @@ TEST_CASE("influxdb_listener: max_body_size answers 413, also for gzip that deco
   REQUIRE(wait_for_port(port));
   Curl curl;
   std::string big;
-  for (int i = 0; i < 100; ++i) big += "big v=" + std::to_string(i) + "i\n";  // > 1 KiB
+  for (int i = 0; i < 200; ++i) big += "big v=" + std::to_string(i) + "i\n";  // > 1 KiB
   auto r = curl.run("-XPOST " + url(port, "/write"), big);
   CHECK(r.status == 413);
   CHECK(nlohmann::json::parse(r.body)["error"] == "http: request body too large");

@@ -23,11 +23,12 @@ namespace {
 
 std::string tcp_address(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
 
-// n lines "m,i=<k> v=<k>i <k>" for k in [from, from + n).
+// n lines "m,i=<k> v=<k>i <k + 1>" for k in [from, from + n) (time 0 would mean "now").
 std::string numbered_lines(int from, int n) {
   std::string out;
   for (int k = from; k < from + n; ++k) {
-    out += "m,i=" + std::to_string(k) + " v=" + std::to_string(k) + "i " + std::to_string(k) + "\n";
+    out += "m,i=" + std::to_string(k) + " v=" + std::to_string(k) + "i " + std::to_string(k + 1) +
+           "\n";
   }
   return out;
 }
@@ -388,7 +389,7 @@ TEST_CASE("socket_listener in the pipeline: nc to the file output, bad lines cou
   std::string expected;
   for (int k = 0; k < 1000; ++k) {
     expected += "m,i=" + std::to_string(k) + ",via=tcp v=" + std::to_string(k) + "i " +
-                std::to_string(k) + "\n";
+                std::to_string(k + 1) + "\n";
   }
   CHECK(written == expected);
 }

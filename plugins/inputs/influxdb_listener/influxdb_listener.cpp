@@ -64,14 +64,20 @@ std::optional<Precision> precision_of(const std::string& p) {
 core::HttpListenerResponse json(int status, const nlohmann::json& body) {
   core::HttpListenerResponse r;
   r.status = status;
-  r.body = body.dump();
+  // Bad lines are quoted in messages and may hold any bytes: replace what is not UTF-8.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.content_type = "application/json";
   return r;
 }
 
 core::HttpListenerResponse error(int status, const std::string& message) {
   core::HttpListenerResponse r = json(status, {{"error", message}});
-  r.headers.emplace_back("X-Influxdb-Error", message.substr(0, message.find('\n')));
+  // A header carries printable ASCII only: a quoted bad line may hold anything.
+  std::string header = message.substr(0, std::min<size_t>(message.find('\n'), 512));
+  for (char& c : header) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  r.headers.emplace_back("X-Influxdb-Error", header);
   return r;
 }
 

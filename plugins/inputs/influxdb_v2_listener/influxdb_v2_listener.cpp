@@ -54,7 +54,8 @@ std::optional<size_t> precision_of(const std::string& p) {
 core::HttpListenerResponse json(int status, const nlohmann::json& body) {
   core::HttpListenerResponse r;
   r.status = status;
-  r.body = body.dump();
+  // Bad lines are quoted in messages and may hold any bytes: replace what is not UTF-8.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.content_type = "application/json; charset=utf-8";
   return r;
 }

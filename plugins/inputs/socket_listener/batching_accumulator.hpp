@@ -1,7 +1,11 @@
-// Gathers what several small messages (datagrams) parse to, so that the pipeline gets one
-// batch per burst instead of one per datagram. Used by one thread.
+// Gathers what several messages (datagrams, reads of a stream) parse to, so that the pipeline
+// gets one batch per burst instead of one per message. Used by one thread.
 #pragma once
 
+#include <string_view>
+#include <vector>
+
+#include "plugin/parse_into.hpp"
 #include "sluice/plugin.hpp"
 
 namespace sluice::inputs::socket_listener {
@@ -14,6 +18,7 @@ class BatchingAccumulator final : public Accumulator {
     if (pending_.empty()) {
       pending_ = std::move(batch);
     } else {
+      pending_.reserve(pending_.size() + batch.size());
       for (Metric& m : batch) pending_.push_back(std::move(m));
     }
   }
@@ -22,6 +27,16 @@ class BatchingAccumulator final : public Accumulator {
   int64_t time() const override { return inner_.time(); }
 
   size_t size() const { return pending_.size(); }
+  // Parses `data` straight onto the end of the pending batch (what plugin::parse_into does,
+  // without a batch of its own to move over), reporting each bad record as rejected.
+  void parse(Parser& parser, std::string_view format, std::string_view data,
+             std::string_view source) {
+    errors_.clear();
+    parser.parse(data, inner_.time(), pending_, errors_);
+    for (const ParseError& e : errors_) {
+      inner_.add_rejected(plugin::describe_parse_error(format, e, source));
+    }
+  }
   void flush() {
     if (!pending_.empty()) inner_.add_batch(std::move(pending_));
     pending_ = Batch();
@@ -30,6 +45,7 @@ class BatchingAccumulator final : public Accumulator {
  private:
   Accumulator& inner_;
   Batch pending_;
+  std::vector<ParseError> errors_;
 };
 
 }  // namespace sluice::inputs::socket_listener

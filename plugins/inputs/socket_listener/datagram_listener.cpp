@@ -81,7 +81,7 @@ void DatagramListener::receive_loop() {
         }
         data = decoded;
       }
-      plugin::parse_into(*parser, settings_.format, data, burst, peer);
+      burst.parse(*parser, settings_.format, data, peer);
       if (burst.size() >= kBurstMetrics) burst.flush();
     }
     burst.flush();

@@ -144,8 +144,7 @@ std::string HttpListener::start(const HttpListenerOptions& options, Gate gate, H
       } else {
         request.body_state = HttpListenerRequest::Body::kUnreadable;
         request.body_error = res.status == 415 ? "unsupported Content-Encoding \"" +
-                                                     req.get_header_value("Content-Encoding") +
-                                                     "\""
+                                                     req.get_header_value("Content-Encoding") + "\""
                                                : "the body is truncated or its encoding broken";
       }
       request.body.clear();

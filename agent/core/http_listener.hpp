@@ -29,16 +29,16 @@ struct HttpListenerOptions {
 
 struct HttpListenerRequest {
   enum class Body {
-    kRead,          // `body` holds the whole decoded body
-    kTooLarge,      // over max_body_size: answer 413
-    kUnreadable,    // truncated, or a Content-Encoding that cannot be decoded
+    kRead,        // `body` holds the whole decoded body
+    kTooLarge,    // over max_body_size: answer 413
+    kUnreadable,  // truncated, or a Content-Encoding that cannot be decoded
   };
   std::string method;
   std::string path;
   std::string raw_query;  // after '?', still percent-encoded
   std::multimap<std::string, std::string> query;
   std::vector<std::pair<std::string, std::string>> headers;  // as sent
-  std::string remote;                                         // "addr:port"
+  std::string remote;                                        // "addr:port"
   std::string body;
   Body body_state = Body::kRead;
   std::string body_error;  // why the body is unreadable

@@ -52,15 +52,15 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 
 // The outcome of one write of line protocol.
 struct LineWrite {
-  size_t written = 0;                  // metrics handed to the accumulator
-  size_t dropped = 0;                  // lines that could not be read
-  std::vector<std::string> failures;   // "unable to parse '<line>': <reason>", the first 100
+  size_t written = 0;                 // metrics handed to the accumulator
+  size_t dropped = 0;                 // lines that could not be read
+  std::vector<std::string> failures;  // "unable to parse '<line>': <reason>", the first 100
 };
 
 struct LineWriteOptions {
-  std::string_view format = "influx";        // for messages
-  std::string_view source;                   // the peer, for messages
-  int64_t time_multiplier = 1;               // precisions the parser lacks (m, h): ×60, ×3600
+  std::string_view format = "influx";  // for messages
+  std::string_view source;             // the peer, for messages
+  int64_t time_multiplier = 1;         // precisions the parser lacks (m, h): ×60, ×3600
   std::vector<std::pair<std::string, std::string>> tags;  // set on every metric (overwrite)
 };
 

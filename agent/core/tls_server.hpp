@@ -12,9 +12,9 @@
 namespace sluice::core {
 
 struct TlsServerFiles {
-  std::string cert;                       // PEM chain; empty: no TLS
-  std::string key;                        // PEM private key
-  std::vector<std::string> client_cas;    // when set, clients must present a certificate
+  std::string cert;                     // PEM chain; empty: no TLS
+  std::string key;                      // PEM private key
+  std::vector<std::string> client_cas;  // when set, clients must present a certificate
   bool enabled() const { return !cert.empty(); }
 };
 

@@ -2,10 +2,10 @@
 // influxdb_v2_listener through the whole pipeline into the file output: every point arrives,
 // exactly as sent, with the bucket tag; a wrong token is refused and the client says so.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "config/config.hpp"
 #include "pipeline/clock.hpp"
@@ -51,8 +51,8 @@ TEST_CASE("influxdb_v2_listener: the official JavaScript client writes through t
   pipeline::Pipeline pipeline(config, pipeline::SystemClock::instance());
   pipeline.start();
   REQUIRE(wait_for_port(port));
-  std::string client = "cd " + node_dir() + " && node write_v2.mjs http://127.0.0.1:" +
-                       std::to_string(port);
+  std::string client =
+      "cd " + node_dir() + " && node write_v2.mjs http://127.0.0.1:" + std::to_string(port);
   auto written = run_command(client + " t0k3n my-org my-bucket 2500");
   CHECK(written.exit_code == 0);
   CHECK(written.output.find("written 2500") != std::string::npos);

@@ -88,7 +88,8 @@ TEST_CASE("influxdb_listener: /write with db, rp and precision, tags from the re
         "cpu,database=mydb,host=a,rp=week usage=0.5 1700000000000000000\n"
         "mem,database=mydb,rp=week free=1i 1700000001000000000\n"
         "disk used=3i 120000000000\n"
-        "up v=1i " + std::to_string(kGatherTime) + "\n");
+        "up v=1i " +
+            std::to_string(kGatherTime) + "\n");
   input->stop();
 }
 
@@ -112,14 +113,15 @@ TEST_CASE("influxdb_listener: gzip bodies, partial writes, bad bodies, and servi
 
   r = curl.run("-XPOST " + url(port, "/write"), "only garbage\n");
   CHECK(r.status == 400);
-  CHECK(nlohmann::json::parse(r.body)["error"].get<std::string>().rfind("unable to parse 'only garbage'", 0) == 0);
+  CHECK(nlohmann::json::parse(r.body)["error"].get<std::string>().rfind(
+            "unable to parse 'only garbage'", 0) == 0);
 
   r = curl.run("-XPOST " + url(port, "/write"), std::string("\x1f\x8b\x08\x00\xff\xfe\x00\x01", 8));
   CHECK(r.status == 400);  // binary, not line protocol
   // A body that says it is gzip and is not.
   std::ofstream(curl.dir() / "notgz", std::ios::binary) << "this is not gzip";
-  r = curl.run("-XPOST -H 'Content-Encoding: gzip' --data-binary @" + (curl.dir() / "notgz") +
-               " " + url(port, "/write"));
+  r = curl.run("-XPOST -H 'Content-Encoding: gzip' --data-binary @" + (curl.dir() / "notgz") + " " +
+               url(port, "/write"));
   CHECK(r.status == 400);
 
   r = curl.run("-XPOST " + url(port, "/write"), "after v=1i 12\n");
@@ -132,8 +134,8 @@ TEST_CASE("influxdb_listener: gzip bodies, partial writes, bad bodies, and servi
 
 TEST_CASE("influxdb_listener: max_body_size answers 413, also for gzip that decodes too large") {
   int port = free_port();
-  auto input = make_listener("influxdb_listener", {{"service_address", address(port)},
-                                                   {"max_body_size", uint64_t{1024}}});
+  auto input = make_listener(
+      "influxdb_listener", {{"service_address", address(port)}, {"max_body_size", uint64_t{1024}}});
   ListenerRecorder acc;
   input->start(acc);
   REQUIRE(wait_for_port(port));
@@ -185,9 +187,10 @@ TEST_CASE("influxdb_listener: basic authentication, /ping and /query") {
 
 TEST_CASE("influxdb_listener: HTTPS with a certificate made by openssl") {
   TempDir dir("influxdb-listener-tls");
-  auto made = run_command("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + (dir / "s.key") +
-                          " -out " + (dir / "s.pem"));
+  auto made = run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      (dir / "s.key") + " -out " + (dir / "s.pem"));
   REQUIRE(made.exit_code == 0);
   int port = free_port();
   auto input = make_listener("influxdb_listener", {{"service_address", address(port)},
@@ -197,8 +200,8 @@ TEST_CASE("influxdb_listener: HTTPS with a certificate made by openssl") {
   input->start(acc);
   REQUIRE(wait_for_port(port));
   Curl curl;
-  auto r = curl.run("--cacert " + (dir / "s.pem") + " -XPOST 'https://127.0.0.1:" +
-                        std::to_string(port) + "/write'",
+  auto r = curl.run("--cacert " + (dir / "s.pem") +
+                        " -XPOST 'https://127.0.0.1:" + std::to_string(port) + "/write'",
                     "tls v=1i 1\n");
   CHECK(r.status == 204);
   REQUIRE(acc.wait_for(1));
@@ -227,8 +230,7 @@ TEST_CASE("influxdb_v2_listener: token, bucket_tag, precision, partial writes, h
   CHECK(curl.run("-H 'Authorization: Token nope' -XPOST " + url(port, "/api/v2/write"),
                  "cpu v=2i 2\n")
             .status == 401);
-  r = curl.run(auth + "-XPOST " + url(port, "/api/v2/write?bucket=b2"),
-               "good v=1i 5\nbad\n", true);
+  r = curl.run(auth + "-XPOST " + url(port, "/api/v2/write?bucket=b2"), "good v=1i 5\nbad\n", true);
   CHECK(r.status == 400);
   auto body = nlohmann::json::parse(r.body);
   CHECK(body["code"] == "invalid");
@@ -252,21 +254,20 @@ TEST_CASE("influxdb_v2_listener: token, bucket_tag, precision, partial writes, h
 
 TEST_CASE("http_listener_v2: paths, methods, header tags, path tag, auth, query source, 413") {
   int port = free_port();
-  auto input = make_listener(
-      "http_listener_v2",
-      {{"service_address", address(port)},
-       {"paths", std::vector<std::string>{"/telegraf", "/other"}},
-       {"path_tag", true},
-       {"http_header_tags", StringMap{{"X-Source", "source"}}},
-       {"basic_username", std::string("u")},
-       {"basic_password", std::string("p")},
-       {"max_body_size", uint64_t{2048}}});
+  auto input =
+      make_listener("http_listener_v2", {{"service_address", address(port)},
+                                         {"paths", std::vector<std::string>{"/telegraf", "/other"}},
+                                         {"path_tag", true},
+                                         {"http_header_tags", StringMap{{"X-Source", "source"}}},
+                                         {"basic_username", std::string("u")},
+                                         {"basic_password", std::string("p")},
+                                         {"max_body_size", uint64_t{2048}}});
   ListenerRecorder acc;
   input->start(acc);
   REQUIRE(wait_for_port(port));
   Curl curl;
-  auto r = curl.run("-u u:p -H 'X-Source: edge-1' -XPOST " + url(port, "/telegraf"),
-                    "a v=1i 1\n", true);
+  auto r =
+      curl.run("-u u:p -H 'X-Source: edge-1' -XPOST " + url(port, "/telegraf"), "a v=1i 1\n", true);
   CHECK(r.status == 204);
   CHECK(curl.run("-u u:p -XPUT " + url(port, "/other"), "b v=2i 2\n").status == 204);
   CHECK(curl.run("-u u:p -XPOST " + url(port, "/nowhere"), "c v=3i 3\n").status == 404);
@@ -284,10 +285,9 @@ TEST_CASE("http_listener_v2: paths, methods, header tags, path tag, auth, query 
   input->stop();
 
   int qport = free_port();
-  auto query = make_listener("http_listener_v2",
-                             {{"service_address", address(qport)},
-                              {"methods", std::vector<std::string>{"GET"}},
-                              {"data_source", std::string("query")}});
+  auto query = make_listener("http_listener_v2", {{"service_address", address(qport)},
+                                                  {"methods", std::vector<std::string>{"GET"}},
+                                                  {"data_source", std::string("query")}});
   ListenerRecorder qacc;
   query->start(qacc);
   REQUIRE(wait_for_port(qport));

@@ -31,16 +31,36 @@ inline Options listener_options(std::string_view name, const OptionOverrides& ov
     if (spec.default_yaml.empty()) {
       Options::Value zero;
       switch (spec.type) {
-        case OptionType::kBool: zero = false; break;
-        case OptionType::kInt: zero = int64_t{0}; break;
-        case OptionType::kFloat: zero = 0.0; break;
-        case OptionType::kString: zero = std::string(); break;
-        case OptionType::kDuration: zero = std::chrono::nanoseconds(0); break;
-        case OptionType::kSize: zero = uint64_t{0}; break;
-        case OptionType::kStringList: zero = std::vector<std::string>(); break;
-        case OptionType::kStringMap: zero = StringMap(); break;
-        case OptionType::kStringMapList: zero = std::vector<StringMap>(); break;
-        case OptionType::kStringListMap: zero = StringListMap(); break;
+        case OptionType::kBool:
+          zero = false;
+          break;
+        case OptionType::kInt:
+          zero = int64_t{0};
+          break;
+        case OptionType::kFloat:
+          zero = 0.0;
+          break;
+        case OptionType::kString:
+          zero = std::string();
+          break;
+        case OptionType::kDuration:
+          zero = std::chrono::nanoseconds(0);
+          break;
+        case OptionType::kSize:
+          zero = uint64_t{0};
+          break;
+        case OptionType::kStringList:
+          zero = std::vector<std::string>();
+          break;
+        case OptionType::kStringMap:
+          zero = StringMap();
+          break;
+        case OptionType::kStringMapList:
+          zero = std::vector<StringMap>();
+          break;
+        case OptionType::kStringListMap:
+          zero = StringListMap();
+          break;
       }
       options.set(std::string(spec.name), zero, false);
     } else {
@@ -188,7 +208,8 @@ inline bool send_udp(int port, std::string_view datagram) {
 
 // True when the peer closed `fd` (a read returns 0 or fails) within `seconds`.
 inline bool closed_by_peer(int fd, double seconds) {
-  timeval tv{static_cast<time_t>(seconds), static_cast<suseconds_t>((seconds - static_cast<int>(seconds)) * 1e6)};
+  timeval tv{static_cast<time_t>(seconds),
+             static_cast<suseconds_t>((seconds - static_cast<int>(seconds)) * 1e6)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char c;
   ssize_t n = recv(fd, &c, 1, 0);

@@ -47,9 +47,8 @@ TEST_CASE("socket_listener TCP: lines split across writes arrive whole and exact
   REQUIRE(send_all(fd, "ge=2.5 2000\nmem free=7i"));
   close(fd);  // the last line has no '\n': the end of the stream ends it
   REQUIRE(acc.wait_for(3));
-  CHECK(acc.lines() ==
-        "cpu,host=a usage=1.5 1000\ncpu,host=b usage=2.5 2000\nmem free=7i " +
-            std::to_string(kGatherTime) + "\n");
+  CHECK(acc.lines() == "cpu,host=a usage=1.5 1000\ncpu,host=b usage=2.5 2000\nmem free=7i " +
+                           std::to_string(kGatherTime) + "\n");
   CHECK(acc.rejected_copy().empty());
   input->stop();
 }
@@ -138,7 +137,7 @@ TEST_CASE("socket_listener unix and unixgram sockets with socket_mode, sent with
   stream->start(stream_acc);
   gram->start(gram_acc);
   REQUIRE(eventually([&] { return std::filesystem::exists(stream_path); }));
-  struct stat st{};
+  struct stat st {};
   REQUIRE(stat(stream_path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   std::ofstream(dir / "lines.txt") << "u v=1i 1\nu v=2i 2\n";
@@ -177,8 +176,8 @@ TEST_CASE("socket_listener TCP with nc: a real client's stream") {
 
 TEST_CASE("socket_listener max_connections: one more is refused and counted, the others served") {
   int port = free_port();
-  auto input = make_listener("socket_listener",
-                             {{"service_address", tcp_address(port)}, {"max_connections", int64_t{1}}});
+  auto input = make_listener(
+      "socket_listener", {{"service_address", tcp_address(port)}, {"max_connections", int64_t{1}}});
   ListenerRecorder acc;
   input->start(acc);
   int first = connect_tcp(port);
@@ -208,8 +207,9 @@ TEST_CASE("socket_listener max_connections: one more is refused and counted, the
 
 TEST_CASE("socket_listener read_timeout closes an idle connection") {
   int port = free_port();
-  auto input = make_listener("socket_listener", {{"service_address", tcp_address(port)},
-                                                 {"read_timeout", std::chrono::nanoseconds(200'000'000)}});
+  auto input =
+      make_listener("socket_listener", {{"service_address", tcp_address(port)},
+                                        {"read_timeout", std::chrono::nanoseconds(200'000'000)}});
   ListenerRecorder acc;
   input->start(acc);
   int fd = connect_tcp(port);
@@ -276,19 +276,19 @@ TEST_CASE("socket_listener TLS: openssl s_client sends over TLS, mutual TLS refu
   REQUIRE(make_cert(dir, "server", "127.0.0.1"));
   REQUIRE(make_cert(dir, "client", "sluice-client"));
   int port = free_port();
-  auto input = make_listener(
-      "socket_listener",
-      {{"service_address", tcp_address(port)},
-       {"tls_cert", dir / "server.pem"},
-       {"tls_key", dir / "server.key"},
-       {"tls_allowed_cacerts", std::vector<std::string>{dir / "client.pem"}},
-       {"read_timeout", std::chrono::nanoseconds(1'000'000'000)}});
+  auto input = make_listener("socket_listener",
+                             {{"service_address", tcp_address(port)},
+                              {"tls_cert", dir / "server.pem"},
+                              {"tls_key", dir / "server.key"},
+                              {"tls_allowed_cacerts", std::vector<std::string>{dir / "client.pem"}},
+                              {"read_timeout", std::chrono::nanoseconds(1'000'000'000)}});
   ListenerRecorder acc;
   input->start(acc);
   REQUIRE(wait_for_port(port));
   std::ofstream(dir / "lines.txt") << "tls v=1i 1\ntls v=2i 2\n";
-  std::string client = "timeout 20 openssl s_client -quiet -connect 127.0.0.1:" +
-                       std::to_string(port) + " -CAfile " + (dir / "server.pem");
+  std::string client =
+      "timeout 20 openssl s_client -quiet -connect 127.0.0.1:" + std::to_string(port) +
+      " -CAfile " + (dir / "server.pem");
   auto with_cert = run_command(client + " -cert " + (dir / "client.pem") + " -key " +
                                (dir / "client.key") + " < " + (dir / "lines.txt"));
   REQUIRE(acc.wait_for(2));
@@ -356,11 +356,12 @@ TEST_CASE("socket_listener rejects bad options when created") {
   };
   CHECK(bad({{"service_address", std::string("8094")}}) == "service_address");
   CHECK(bad({{"service_address", std::string("sctp://:1")}}) == "service_address");
-  CHECK(bad({{"service_address", std::string("tcp://:1")}, {"content_encoding", std::string("br")}}) ==
-        "content_encoding");
+  CHECK(bad({{"service_address", std::string("tcp://:1")},
+             {"content_encoding", std::string("br")}}) == "content_encoding");
   CHECK(bad({{"service_address", std::string("tcp://:1")}, {"socket_mode", std::string("777")}}) ==
         "socket_mode");
-  CHECK(bad({{"service_address", std::string("tcp://:1")}, {"tls_cert", std::string("/nonexistent.pem")},
+  CHECK(bad({{"service_address", std::string("tcp://:1")},
+             {"tls_cert", std::string("/nonexistent.pem")},
              {"tls_key", std::string("/nonexistent.key")}}) == "tls_cert");
   CHECK(bad({{"service_address", std::string("tcp://:1")}, {"data_format", std::string("nope")}}) ==
         "data_format");
@@ -370,10 +371,13 @@ TEST_CASE("socket_listener in the pipeline: nc to the file output, bad lines cou
   TempDir dir("socket-listener-pipeline");
   int port = free_port();
   std::string out = dir / "out.lp";
-  std::string yaml = "agent: {flush_interval: 100ms, metric_batch_size: 100, omit_hostname: true}\n"
-                     "inputs:\n  - socket_listener: {service_address: \"tcp://127.0.0.1:" +
-                     std::to_string(port) + "\", tags: {via: tcp}}\n"
-                     "outputs:\n  - file: {files: [\"" + out + "\"]}\n";
+  std::string yaml =
+      "agent: {flush_interval: 100ms, metric_batch_size: 100, omit_hostname: true}\n"
+      "inputs:\n  - socket_listener: {service_address: \"tcp://127.0.0.1:" +
+      std::to_string(port) +
+      "\", tags: {via: tcp}}\n"
+      "outputs:\n  - file: {files: [\"" +
+      out + "\"]}\n";
   config::Config config = config::load_text(yaml, "pipeline.yaml", plugin::Registry::builtins());
   pipeline::Pipeline pipeline(config, pipeline::SystemClock::instance());
   pipeline.start();

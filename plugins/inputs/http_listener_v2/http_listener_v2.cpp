@@ -51,8 +51,7 @@ std::string percent_decode(std::string_view text) {
     return -1;
   };
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 &&
-        hex(text[i + 2]) >= 0) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
       i += 2;
     } else if (text[i] == '+') {
@@ -67,7 +66,8 @@ std::string percent_decode(std::string_view text) {
 // Passes one request's metrics on with its tags, and keeps what was rejected for the answer.
 class RequestAccumulator final : public Accumulator {
  public:
-  RequestAccumulator(Accumulator& inner, const std::vector<std::pair<std::string, std::string>>& tags)
+  RequestAccumulator(Accumulator& inner,
+                     const std::vector<std::pair<std::string, std::string>>& tags)
       : inner_(inner), tags_(tags) {}
   void add(Metric metric) override {
     tag(metric);
@@ -99,7 +99,8 @@ class RequestAccumulator final : public Accumulator {
 class HttpListenerV2 final : public ServiceInput {
  public:
   explicit HttpListenerV2(const PluginContext& ctx)
-      : options_(ctx.options), log_(ctx.log),
+      : options_(ctx.options),
+        log_(ctx.log),
         http_(core::read_http_listener_options(options_, 500'000'000)),
         format_(options_.get_string("data_format")),
         paths_(options_.get_strings("paths")),
@@ -108,7 +109,9 @@ class HttpListenerV2 final : public ServiceInput {
         header_tags_(options_.get_string_map("http_header_tags")),
         user_(options_.get_string("basic_username")),
         password_(options_.get_string("basic_password")),
-        pool_([this] { return plugin::make_parser(PluginContext{options_, log_}); }) {
+        pool_([this] {
+          return plugin::make_parser(PluginContext{options_, log_});
+        }) {
     const std::string& source = options_.get_string("data_source");
     if (source == "query") {
       from_query_ = true;
@@ -117,7 +120,8 @@ class HttpListenerV2 final : public ServiceInput {
     }
     if (paths_.empty()) throw OptionError("paths", "give at least one path");
     for (const std::string& p : paths_) {
-      if (p.empty() || p.front() != '/') throw OptionError("paths", "\"" + p + "\" must start with /");
+      if (p.empty() || p.front() != '/')
+        throw OptionError("paths", "\"" + p + "\" must start with /");
     }
     if (methods_.empty()) throw OptionError("methods", "give at least one method");
     for (std::string& m : methods_) std::transform(m.begin(), m.end(), m.begin(), ::toupper);
@@ -150,8 +154,7 @@ class HttpListenerV2 final : public ServiceInput {
   std::optional<core::HttpListenerResponse> gate(const core::HttpListenerRequest& r) {
     if (user_.empty() && password_.empty()) return std::nullopt;
     if (core::credentials_match(r, user_, password_, false)) return std::nullopt;
-    acc_->add_error(fmt::format("{}: authentication failed for {} {}", r.remote, r.method,
-                                r.path));
+    acc_->add_error(fmt::format("{}: authentication failed for {} {}", r.remote, r.method, r.path));
     core::HttpListenerResponse refusal{401, "Unauthorized\n", "text/plain; charset=utf-8", {}};
     refusal.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
     return refusal;

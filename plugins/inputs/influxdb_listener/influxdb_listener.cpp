@@ -105,7 +105,8 @@ size_t count_statements(std::string_view q) {
 class InfluxdbListener final : public ServiceInput {
  public:
   explicit InfluxdbListener(const PluginContext& ctx)
-      : options_(ctx.options), log_(ctx.log),
+      : options_(ctx.options),
+        log_(ctx.log),
         http_(core::read_http_listener_options(options_, 32 << 20)),
         database_tag_(options_.get_string("database_tag")),
         retention_policy_tag_(options_.get_string("retention_policy_tag")),
@@ -151,8 +152,7 @@ class InfluxdbListener final : public ServiceInput {
     if (!needs_auth(r.path) || core::credentials_match(r, user_, password_, true)) {
       return std::nullopt;
     }
-    acc_->add_error(fmt::format("{}: authentication failed for {} {}", r.remote, r.method,
-                                r.path));
+    acc_->add_error(fmt::format("{}: authentication failed for {} {}", r.remote, r.method, r.path));
     core::HttpListenerResponse refusal = error(401, "authorization failed");
     refusal.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
     return refusal;
@@ -197,7 +197,8 @@ class InfluxdbListener final : public ServiceInput {
       if (text[i] == '+') {
         out.push_back(' ');
       } else if (text[i] == '%' && i + 2 < text.size()) {
-        out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+        out.push_back(
+            static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
         i += 2;
       } else {
         out.push_back(text[i]);
@@ -219,8 +220,8 @@ class InfluxdbListener final : public ServiceInput {
     }
     std::optional<Precision> precision = precision_of(r.param("precision"));
     if (!precision) {
-      return error(400, "invalid precision \"" + r.param("precision") +
-                            "\" (use n, u, ms, s, m or h)");
+      return error(400,
+                   "invalid precision \"" + r.param("precision") + "\" (use n, u, ms, s, m or h)");
     }
     core::LineWriteOptions options;
     options.source = r.remote;

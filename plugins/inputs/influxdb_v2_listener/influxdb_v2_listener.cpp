@@ -76,9 +76,11 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 class InfluxdbV2Listener final : public ServiceInput {
  public:
   explicit InfluxdbV2Listener(const PluginContext& ctx)
-      : options_(ctx.options), log_(ctx.log),
+      : options_(ctx.options),
+        log_(ctx.log),
         http_(core::read_http_listener_options(options_, 32 << 20)),
-        bucket_tag_(options_.get_string("bucket_tag")), token_(options_.get_string("token")) {
+        bucket_tag_(options_.get_string("bucket_tag")),
+        token_(options_.get_string("token")) {
     if (options_.get_string("data_format") != "influx") {
       throw OptionError("data_format", "influxdb_v2_listener reads line protocol (influx) only");
     }
@@ -122,8 +124,7 @@ class InfluxdbV2Listener final : public ServiceInput {
       }
     }
     if (!given.empty() && core::secrets_equal(given, token_)) return std::nullopt;
-    acc_->add_error(fmt::format("{}: authentication failed for {} {}", r.remote, r.method,
-                                r.path));
+    acc_->add_error(fmt::format("{}: authentication failed for {} {}", r.remote, r.method, r.path));
     return problem(401, "unauthorized", "unauthorized access");
   }
 
@@ -149,10 +150,11 @@ class InfluxdbV2Listener final : public ServiceInput {
     }
     if (r.path == "/ready") {
       auto up = std::chrono::system_clock::now() - started_;
-      return json(200, {{"status", "ready"},
-                        {"started", rfc3339(started_)},
-                        {"up", fmt::format("{}s", std::chrono::duration_cast<std::chrono::seconds>(
-                                                      up).count())}});
+      return json(
+          200, {{"status", "ready"},
+                {"started", rfc3339(started_)},
+                {"up", fmt::format("{}s",
+                                   std::chrono::duration_cast<std::chrono::seconds>(up).count())}});
     }
     if (r.path == "/ping") return {204, "", "", {}};
     return problem(404, "not found", "path not found");
@@ -163,9 +165,9 @@ class InfluxdbV2Listener final : public ServiceInput {
     if (r.body_state == Body::kTooLarge) {
       acc_->add_rejected(fmt::format("{}: request body larger than max_body_size ({} bytes)",
                                      r.remote, http_.max_body_size));
-      return problem(413, "request too large",
-                     fmt::format("unable to read data: request body over {} bytes",
-                                 http_.max_body_size));
+      return problem(
+          413, "request too large",
+          fmt::format("unable to read data: request body over {} bytes", http_.max_body_size));
     }
     if (r.body_state == Body::kUnreadable) {
       acc_->add_rejected(fmt::format("{}: {}", r.remote, r.body_error));

@@ -25,9 +25,9 @@ ServiceAddress parse_service_address(std::string_view text) {
   ServiceAddress out;
   size_t scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
-    throw OptionError("service_address",
-                      "\"" + std::string(text) + "\" has no scheme; e.g. tcp://:8094, "
-                      "udp://127.0.0.1:8094 or unix:///run/sluice.sock");
+    throw OptionError("service_address", "\"" + std::string(text) +
+                                             "\" has no scheme; e.g. tcp://:8094, "
+                                             "udp://127.0.0.1:8094 or unix:///run/sluice.sock");
   }
   out.network = std::string(text.substr(0, scheme_end));
   std::string_view rest = text.substr(scheme_end + 3);
@@ -77,7 +77,7 @@ int open_unix(const ServiceAddress& address, const std::string& socket_mode, std
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, address.path.c_str(), address.path.size() + 1);
   // A socket file left by an earlier run would make bind fail.
-  struct stat st{};
+  struct stat st {};
   if (lstat(address.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(address.path.c_str());
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       (type == SOCK_STREAM && listen(fd, SOMAXCONN) != 0)) {

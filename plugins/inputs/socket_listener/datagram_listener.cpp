@@ -41,8 +41,8 @@ void DatagramListener::stop() {
 void DatagramListener::receive_loop() {
   std::unique_ptr<Parser> parser = parsers_();
   BatchingAccumulator burst(*acc_);
-  size_t capacity = settings_.address.is_unix() ? std::max<size_t>(settings_.max_line, kMaxUdp)
-                                                : kMaxUdp;
+  size_t capacity =
+      settings_.address.is_unix() ? std::max<size_t>(settings_.max_line, kMaxUdp) : kMaxUdp;
   std::vector<char> buffer(capacity);
   GzipStream gzip;
   std::string decoded;
@@ -61,12 +61,13 @@ void DatagramListener::receive_loop() {
         }
         break;
       }
-      std::string peer = settings_.address.is_unix() ? settings_.address.text()
-                                                     : peer_text(&from, from_len);
+      std::string peer =
+          settings_.address.is_unix() ? settings_.address.text() : peer_text(&from, from_len);
       if (static_cast<size_t>(n) > buffer.size()) {
-        acc_->add_rejected(fmt::format("{}: a datagram of {} bytes is larger than the {} bytes "
-                                       "read; dropped",
-                                       peer, n, buffer.size()));
+        acc_->add_rejected(
+            fmt::format("{}: a datagram of {} bytes is larger than the {} bytes "
+                        "read; dropped",
+                        peer, n, buffer.size()));
         continue;
       }
       std::string_view data(buffer.data(), static_cast<size_t>(n));

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "settings.hpp"
-#include "stream_listener.hpp"  // ParserFactory
 #include "sluice/plugin.hpp"
+#include "stream_listener.hpp"  // ParserFactory
 
 namespace sluice::inputs::socket_listener {
 

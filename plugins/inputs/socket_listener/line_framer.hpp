@@ -38,8 +38,8 @@ class LineFramer {
   Reject reject_;
   std::unique_ptr<char[]> buffer_;
   size_t filled_ = 0;
-  bool skipping_ = false;      // inside a rejected line: drop up to its '\n'
-  size_t skipped_bytes_ = 0;   // how long the rejected line is so far
+  bool skipping_ = false;     // inside a rejected line: drop up to its '\n'
+  size_t skipped_bytes_ = 0;  // how long the rejected line is so far
 };
 
 }  // namespace sluice::inputs::socket_listener

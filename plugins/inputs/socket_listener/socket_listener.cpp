@@ -137,10 +137,9 @@ class SocketListener final : public ServiceInput {
     bound_ = true;
     if (stream_) stream_->start(fd, *acc_);
     if (datagram_) datagram_->start(fd, *acc_);
-    log_.info(fmt::format("listening on {}{}", settings_.address.text(),
-                          settings_.address.is_unix()
-                              ? ""
-                              : fmt::format(" (port {})", bound_port(fd))));
+    log_.info(
+        fmt::format("listening on {}{}", settings_.address.text(),
+                    settings_.address.is_unix() ? "" : fmt::format(" (port {})", bound_port(fd))));
     return "";
   }
 

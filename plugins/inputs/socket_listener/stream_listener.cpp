@@ -85,9 +85,10 @@ void StreamListener::refuse(int fd, const std::string& peer) {
   // A client that reconnects in a loop must not flood the log: one report a second.
   int64_t now = steady_ns();
   if (refused_reported_ > 0 && now - refused_reported_at_ < 1'000'000'000) return;
-  acc_->add_error(fmt::format("refused {} connection(s), the last from {}: max_connections ({}) "
-                              "are open",
-                              refused - refused_reported_, peer, settings_.max_connections));
+  acc_->add_error(
+      fmt::format("refused {} connection(s), the last from {}: max_connections ({}) "
+                  "are open",
+                  refused - refused_reported_, peer, settings_.max_connections));
   refused_reported_at_ = now;
   refused_reported_ = refused;
 }
@@ -117,8 +118,8 @@ void StreamListener::accept_loop() {
     }
     if (!settings_.address.is_unix() && settings_.keep_alive_period.count() > 0) {
       int seconds = static_cast<int>(std::max<int64_t>(
-          1, std::chrono::duration_cast<std::chrono::seconds>(settings_.keep_alive_period)
-                 .count()));
+          1,
+          std::chrono::duration_cast<std::chrono::seconds>(settings_.keep_alive_period).count()));
       int on = 1;
       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof seconds);
@@ -148,9 +149,10 @@ void StreamListener::serve(Connection& connection) {
         if (burst.size() >= kBurstMetrics) burst.flush();
       },
       [&](size_t bytes) {
-        acc.add_rejected(fmt::format("{}: a line of {} bytes or more is longer than the {} bytes "
-                                     "allowed (read_buffer_size, at least 64KiB); skipped",
-                                     peer, bytes, settings_.max_line));
+        acc.add_rejected(
+            fmt::format("{}: a line of {} bytes or more is longer than the {} bytes "
+                        "allowed (read_buffer_size, at least 64KiB); skipped",
+                        peer, bytes, settings_.max_line));
       });
   std::unique_ptr<GzipStream> gzip;
   std::vector<char> compressed;
@@ -164,13 +166,13 @@ void StreamListener::serve(Connection& connection) {
     ssl.reset(SSL_new(tls_.get()));
     SSL_set_fd(ssl.get(), fd);
     // A client that never finishes its handshake must not hold the thread for ever.
-    auto handshake_limit = settings_.read_timeout.count() > 0 ? settings_.read_timeout
-                                                              : std::chrono::seconds(10);
+    auto handshake_limit =
+        settings_.read_timeout.count() > 0 ? settings_.read_timeout : std::chrono::seconds(10);
     set_receive_timeout(fd, handshake_limit);
     if (SSL_accept(ssl.get()) != 1) {
       if (!stopping_) {
-        acc.add_error(fmt::format("TLS handshake with {} failed: {}", peer,
-                                  core::openssl_error_text()));
+        acc.add_error(
+            fmt::format("TLS handshake with {} failed: {}", peer, core::openssl_error_text()));
       }
       goto done;
     }
@@ -189,8 +191,8 @@ void StreamListener::serve(Connection& connection) {
         if (ready < 0 && errno == EINTR) continue;
         if (ready < 0) break;
         if (ready == 0) {
-          log_.debug(fmt::format("closing the connection from {}: nothing read for read_timeout",
-                                 peer));
+          log_.debug(
+              fmt::format("closing the connection from {}: nothing read for read_timeout", peer));
           break;
         }
       }

@@ -296,3 +296,37 @@ TEST_CASE("http_listener_v2: paths, methods, header tags, path tag, auth, query 
   CHECK(qacc.lines() == "q v=7i 7\n");
   query->stop();
 }
+
+TEST_CASE(
+    "http_listener_v2: mutual TLS takes a client with a certificate and refuses one without") {
+  TempDir dir("http-listener-mtls");
+  for (const char* who : {"server", "client"}) {
+    auto made = run_command(std::string("openssl req -x509 -newkey rsa:2048 -nodes -days 1 ") +
+                            "-subj /CN=" + (std::string(who) == "server" ? "127.0.0.1" : "cl") +
+                            " -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                            (dir / (std::string(who) + ".key")) + " -out " +
+                            (dir / (std::string(who) + ".pem")));
+    REQUIRE(made.exit_code == 0);
+  }
+  int port = free_port();
+  auto input = make_listener(
+      "http_listener_v2", {{"service_address", address(port)},
+                           {"tls_cert", dir / "server.pem"},
+                           {"tls_key", dir / "server.key"},
+                           {"tls_allowed_cacerts", std::vector<std::string>{dir / "client.pem"}}});
+  ListenerRecorder acc;
+  input->start(acc);
+  REQUIRE(wait_for_port(port));
+  Curl curl;
+  std::string https = "'https://127.0.0.1:" + std::to_string(port) + "/telegraf'";
+  auto with_cert = curl.run("--cacert " + (dir / "server.pem") + " --cert " + (dir / "client.pem") +
+                                " --key " + (dir / "client.key") + " -XPOST " + https,
+                            "mtls v=1i 1\n");
+  CHECK(with_cert.status == 204);
+  auto without = curl.run("--cacert " + (dir / "server.pem") + " -XPOST " + https, "no v=1i 1\n");
+  CHECK(without.status != 204);
+  REQUIRE(acc.wait_for(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(acc.lines() == "mtls v=1i 1\n");
+  input->stop();
+}

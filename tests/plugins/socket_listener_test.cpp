@@ -397,3 +397,56 @@ TEST_CASE("socket_listener in the pipeline: nc to the file output, bad lines cou
   }
   CHECK(written == expected);
 }
+
+TEST_CASE("socket_listener over IPv6 (tcp6, udp6) and dual-stack on every interface") {
+  int probe = socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 loop{};
+  loop.sin6_family = AF_INET6;
+  loop.sin6_addr = in6addr_loopback;
+  bool has_v6 = probe >= 0 && bind(probe, reinterpret_cast<sockaddr*>(&loop), sizeof loop) == 0;
+  if (probe >= 0) close(probe);
+  if (!has_v6) {
+    MESSAGE("skipped: no IPv6 loopback here");
+    return;
+  }
+  TempDir dir("socket-listener-v6");
+  std::ofstream(dir / "lines.txt") << "six v=6i 6\n";
+  int port = free_port();
+  auto tcp6 = make_listener("socket_listener",
+                            {{"service_address", "tcp6://[::1]:" + std::to_string(port)}});
+  ListenerRecorder acc6;
+  tcp6->start(acc6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto r = run_command("nc -6 -N ::1 " + std::to_string(port) + " < " + (dir / "lines.txt"));
+  CHECK(r.exit_code == 0);
+  REQUIRE(acc6.wait_for(1));
+  CHECK(acc6.lines() == "six v=6i 6\n");
+  tcp6->stop();
+
+  int uport = free_port();
+  auto udp6 = make_listener("socket_listener",
+                            {{"service_address", "udp6://[::1]:" + std::to_string(uport)}});
+  ListenerRecorder uacc;
+  udp6->start(uacc);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  loop.sin6_port = htons(static_cast<uint16_t>(uport));
+  REQUIRE(sendto(fd, "u6 v=1i 1\n", 10, 0, reinterpret_cast<sockaddr*>(&loop), sizeof loop) == 10);
+  close(fd);
+  REQUIRE(uacc.wait_for(1));
+  CHECK(uacc.lines() == "u6 v=1i 1\n");
+  udp6->stop();
+
+  int aport = free_port();
+  auto any =
+      make_listener("socket_listener", {{"service_address", "tcp://:" + std::to_string(aport)}});
+  ListenerRecorder aacc;
+  any->start(aacc);
+  int v4 = connect_tcp(aport);  // 127.0.0.1 reaches the dual-stack socket
+  REQUIRE(v4 >= 0);
+  REQUIRE(send_all(v4, "four v=4i 4\n"));
+  close(v4);
+  REQUIRE(aacc.wait_for(1));
+  CHECK(aacc.lines() == "four v=4i 4\n");
+  any->stop();
+}

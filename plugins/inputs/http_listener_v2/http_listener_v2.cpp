@@ -138,9 +138,14 @@ class HttpListenerV2 final : public ServiceInput {
     acc_ = &acc;
     binder_.start(
         [this] {
-          return server_.start(
+          std::string error = server_.start(
               http_, [this](const core::HttpListenerRequest& r) { return gate(r); },
               [this](core::HttpListenerRequest& r) { return handle(r); });
+          if (error.empty()) {
+            log_.info(fmt::format("listening on {}{} (port {})", http_.address,
+                                  http_.tls.enabled() ? " with TLS" : "", server_.port()));
+          }
+          return error;
         },
         [this](const std::string& why) { acc_->add_error(why); });
   }

@@ -450,3 +450,22 @@ TEST_CASE("socket_listener over IPv6 (tcp6, udp6) and dual-stack on every interf
   CHECK(aacc.lines() == "four v=4i 4\n");
   any->stop();
 }
+
+TEST_CASE("socket_listener stops promptly with clients connected, idle or mid-line") {
+  int port = free_port();
+  auto input = make_listener("socket_listener", {{"service_address", tcp_address(port)}});
+  ListenerRecorder acc;
+  input->start(acc);
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(connect_tcp(port));
+  REQUIRE(send_all(clients[0], "done v=1i 1\nhalf v="));
+  REQUIRE(acc.wait_for(1));
+  auto started = std::chrono::steady_clock::now();
+  input->stop();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+  for (int fd : clients) {
+    CHECK(closed_by_peer(fd, 2.0));
+    close(fd);
+  }
+  CHECK(acc.lines() == "done v=1i 1\n");  // the half line is not made up into a metric
+}

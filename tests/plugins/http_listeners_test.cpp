@@ -3,6 +3,7 @@
 // authentication, TLS, and bad bodies that leave the listener serving the next request.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -328,5 +329,26 @@ TEST_CASE(
   REQUIRE(acc.wait_for(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(acc.lines() == "mtls v=1i 1\n");
+  input->stop();
+}
+
+TEST_CASE("influxdb_listener: a write waits while the pipeline is full, then succeeds") {
+  int port = free_port();
+  auto input = make_listener("influxdb_listener", {{"service_address", address(port)}});
+  ListenerRecorder acc;
+  acc.hold(true);
+  input->start(acc);
+  REQUIRE(wait_for_port(port));
+  std::atomic<int> status{-1};
+  std::thread writer([&] {
+    Curl curl;
+    status = curl.run("-XPOST " + url(port, "/write"), "held v=1i 1\n").status;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(status == -1);  // no answer while the metrics cannot be handed over
+  acc.hold(false);
+  writer.join();
+  CHECK(status == 204);
+  CHECK(acc.lines() == "held v=1i 1\n");
   input->stop();
 }

@@ -25,7 +25,8 @@ packages=(
   collectd-core
   # prometheus input integration test: node_exporter serves known values from a textfile
   prometheus-node-exporter
-  # listener tests and bench: nc as a raw TCP/UDP/unix client; collectd 5.12 and collectd-tg
+  # listener and statsd tests and the listener bench: nc as a raw TCP/UDP/unix client;
+  # collectd 5.12 and collectd-tg
   netcat-openbsd collectd-utils
 )
 if [[ "${1:-}" == "--fuzz" ]]; then

@@ -163,7 +163,8 @@ inline std::unique_ptr<Input> make_input(std::string_view name,
                                          const OptionOverrides& overrides = {}) {
   const plugin::PluginInfo* info = &input_info(name);
   Options options = plugin_options(*info, overrides);
-  NullLogger log;
+  // Static: plugins may keep the logger for their threads beyond their creation.
+  static NullLogger log;
   PluginContext ctx{options, log};
   return info->create_input(ctx);
 }

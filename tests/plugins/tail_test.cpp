@@ -22,11 +22,12 @@ void append(const std::string& path, const std::string& text) {
   out << text;
 }
 
-// "m,n=<i> v=<i>i <i>" for i in [from, to).
+// "m,n=<i> v=<i>i <1000+i>" for i in [from, to) (a time of 0 would mean "now").
 std::string lines(int from, int to) {
   std::string s;
   for (int i = from; i < to; ++i) {
-    s += "m,n=" + std::to_string(i) + " v=" + std::to_string(i) + "i " + std::to_string(i) + "\n";
+    s += "m,n=" + std::to_string(i) + " v=" + std::to_string(i) + "i " + std::to_string(1000 + i) +
+         "\n";
   }
   return s;
 }
@@ -35,15 +36,23 @@ std::vector<std::string> expected(int from, int to, const std::string& path) {
   std::vector<std::string> out;
   for (int i = from; i < to; ++i) {
     out.push_back("m,n=" + std::to_string(i) + ",path=" + path + " v=" + std::to_string(i) + "i " +
-                  std::to_string(i));
+                  std::to_string(1000 + i));
   }
   return out;
+}
+
+// One string, so that a failed comparison shows both sides.
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& l : v) s += l + "\n";
+  return s;
 }
 
 std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) {
     // By the number after "n=", so that 10 follows 9.
-    return std::stoi(a.substr(4)) < std::stoi(b.substr(4));
+    auto n = [](const std::string& l) { return std::stoi(l.substr(l.find(",n=") + 3)); };
+    return n(a) < n(b);
   });
   return v;
 }
@@ -91,9 +100,9 @@ TEST_CASE("tail from_beginning reads the file, then what is appended, keeping a 
     REQUIRE(t.has(4));
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     CHECK(t.rec.metric_count() == 4);
-    append(path, " 4\n");
+    append(path, " 1004\n");
     REQUIRE(t.has(5));
-    CHECK(sorted(t.rec.lines()) == expected(0, 5, path));
+    CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 5, path)));
     CHECK(t.rec.rejected().empty());
     CHECK(t.rec.errors().empty());
   }
@@ -107,7 +116,7 @@ TEST_CASE("tail starts at the end by default, and skips the rest of a line begun
   append(path, "99i 99\n" + lines(3, 5));
   REQUIRE(t.has(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  CHECK(sorted(t.rec.lines()) == expected(3, 5, path));
+  CHECK(joined(sorted(t.rec.lines())) == joined(expected(3, 5, path)));
   CHECK(t.rec.rejected().empty());
 }
 
@@ -132,13 +141,13 @@ TEST_CASE("tail follows a rotation by rename: the old file to its end, the new o
   close(writer);
   REQUIRE(t.has(9));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(sorted(t.rec.lines()) == expected(0, 9, path));
+  CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 9, path)));
   // Rotating again: a third generation.
   std::filesystem::rename(path, dir / "app.log.2");
   append(path, lines(9, 12));
   REQUIRE(t.has(12));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(sorted(t.rec.lines()) == expected(0, 12, path));
+  CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 12, path)));
 }
 
 TEST_CASE("tail notices a copytruncate and reads the file again from its beginning") {
@@ -153,7 +162,7 @@ TEST_CASE("tail notices a copytruncate and reads the file again from its beginni
   append(path, lines(4, 6));  // shorter than what was read before the truncation
   REQUIRE(t.has(6));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(sorted(t.rec.lines()) == expected(0, 6, path));
+  CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 6, path)));
 }
 
 TEST_CASE("tail picks up new files matching a glob and reads them from their beginning") {
@@ -174,7 +183,7 @@ TEST_CASE("tail picks up new files matching a glob and reads them from their beg
   std::vector<std::string> want = expected(0, 2, first);
   for (auto& l : expected(2, 4, second)) want.push_back(l);
   for (auto& l : expected(4, 5, deep)) want.push_back(l);
-  CHECK(sorted(t.rec.lines()) == want);
+  CHECK(joined(sorted(t.rec.lines())) == joined(want));
 }
 
 TEST_CASE("tail hands over many appended lines in few batches, and rejects a bad line with its file") {
@@ -208,17 +217,17 @@ TEST_CASE("tail initial_read_offset saved-or-end resumes where a stopped configu
     Started t({{"files", std::vector<std::string>{path}},
                {"initial_read_offset", std::string("saved-or-beginning")}});
     REQUIRE(t.has(1));
-    append(path, lines(1, 2) + "m,n=2 v=2i");
+    append(path, lines(1, 2) + "m,n=2 v=2i");  // 1002 comes later
     REQUIRE(t.has(2));
   }
-  append(path, " 2\n" + lines(3, 4));  // written between the two configurations
+  append(path, " 1002\n" + lines(3, 4));  // written between the two configurations
   Started t({{"files", std::vector<std::string>{path}},
              {"initial_read_offset", std::string("saved-or-end")}});
   REQUIRE(t.has(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::vector<std::string> want = expected(2, 3, path);
   for (auto& l : expected(3, 4, path)) want.push_back(l);
-  CHECK(sorted(t.rec.lines()) == want);
+  CHECK(joined(sorted(t.rec.lines())) == joined(want));
 }
 
 TEST_CASE("tail options are checked when the input is created") {

@@ -51,7 +51,7 @@ const std::vector<OptionSpec> kOptions = {
     {"parse_data_dog_tags", OptionType::kBool, "false",
      "Same as datadog_extensions (the older name)"},
     {"datadog_extensions", OptionType::kBool, "false",
-     "Read DogStatsD extensions: |#tag:value tags, |c:container and |T timestamps"},
+     "Read DogStatsD extensions: #tag:value tags, the c: container id, T timestamps"},
     {"datadog_distributions", OptionType::kBool, "false",
      "Emit each DataDog distribution value (type d) as a metric; needs datadog_extensions"},
     {"datadog_keep_container_tag", OptionType::kBool, "false",

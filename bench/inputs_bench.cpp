@@ -33,8 +33,7 @@ double cpu_ns() {
 }
 
 double wall_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 class QuietLogger final : public Logger {
@@ -117,12 +116,12 @@ void bench_statsd() {
   input->gather(gathered);
   service.stop();
   const double lines = static_cast<double>(kPackets) * kLinesPerPacket;
-  std::printf("statsd udp: %d packets x %d lines sent in %.3f s%s: %.0f lines/s, %.0f ns CPU/line "
-              "(sender included); %lld of %d counter increments arrived (the rest dropped by "
-              "the kernel)\n",
-              kPackets, kLinesPerPacket, elapsed, seen ? "" : " (marker not seen)",
-              lines / elapsed, cpu_used / lines, static_cast<long long>(gathered.counted),
-              kPackets * kLinesPerPacket / 2);
+  std::printf(
+      "statsd udp: %d packets x %d lines sent in %.3f s%s: %.0f lines/s, %.0f ns CPU/line "
+      "(sender included); %lld of %d counter increments arrived (the rest dropped by "
+      "the kernel)\n",
+      kPackets, kLinesPerPacket, elapsed, seen ? "" : " (marker not seen)", lines / elapsed,
+      cpu_used / lines, static_cast<long long>(gathered.counted), kPackets * kLinesPerPacket / 2);
 }
 
 void bench_tail() {
@@ -146,11 +145,11 @@ void bench_tail() {
   bool done = wait_for([&] { return acc.metrics.load() >= kLines; }, 120);
   double elapsed = wall_s() - wall, cpu_used = cpu_ns() - cpu;
   service.stop();
-  std::printf("tail: %d lines (%.1f MB) read in %.3f s%s: %.0f lines/s, %.0f ns CPU/line, %zu "
-              "batches\n",
-              kLines, static_cast<double>(std::filesystem::file_size(path)) / 1e6, elapsed,
-              done ? "" : " (not all read)", kLines / elapsed, cpu_used / kLines,
-              acc.batches.load());
+  std::printf(
+      "tail: %d lines (%.1f MB) read in %.3f s%s: %.0f lines/s, %.0f ns CPU/line, %zu "
+      "batches\n",
+      kLines, static_cast<double>(std::filesystem::file_size(path)) / 1e6, elapsed,
+      done ? "" : " (not all read)", kLines / elapsed, cpu_used / kLines, acc.batches.load());
   std::filesystem::remove_all(dir);
 }
 

@@ -16,11 +16,11 @@ using namespace sluice::testing;
 
 namespace {
 
-// Runs SQL in database `db` with psql; the output without its last newline.
+// Runs SQL in database `db` with psql (quiet: rows only); the output without its last newline.
 std::string psql_in(const PostgresServer& server, const std::string& db, const std::string& sql) {
-  CommandResult r = run_command("psql -X -h 127.0.0.1 -p " + std::to_string(server.port()) +
-                                " -U postgres -d " + db + " -At -v ON_ERROR_STOP=1 -c " +
-                                shell_quote(sql));
+  CommandResult r =
+      run_command("psql -X -h 127.0.0.1 -p " + std::to_string(server.port()) + " -U postgres -d " +
+                  db + " -qAt -v ON_ERROR_STOP=1 -c " + shell_quote(sql));
   while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
   return r.exit_code == 0 ? r.output : "psql failed: " + r.output;
 }
@@ -67,7 +67,7 @@ std::string address_of(const PostgresServer& server, const std::string& db) {
 TEST_CASE("postgresql input: pg_stat_database and pg_stat_bgwriter agree with psql") {
   PostgresServer server;
   REQUIRE_MESSAGE(server.error().empty(), server.error());
-  REQUIRE(server.query("CREATE DATABASE appdb") == "");
+  REQUIRE(psql_in(server, "postgres", "CREATE DATABASE appdb") == "");
   REQUIRE(psql_in(server, "appdb", "CREATE TABLE items (id int, name text)") == "");
   REQUIRE(psql_in(server, "appdb",
                   "INSERT INTO items SELECT g, 'n' || (g % 3) FROM generate_series(1, 5) g") == "");
@@ -93,8 +93,9 @@ TEST_CASE("postgresql input: pg_stat_database and pg_stat_bgwriter agree with ps
   REQUIRE(eventually([&] { return same_as_psql(inserted); }, 20));
 
   // Seven more rows: tup_inserted grows by exactly seven.
-  REQUIRE(psql_in(server, "appdb", "INSERT INTO items SELECT g, 'n' || (g % 3) FROM "
-                                   "generate_series(6, 12) g") == "");
+  REQUIRE(psql_in(server, "appdb",
+                  "INSERT INTO items SELECT g, 'n' || (g % 3) FROM "
+                  "generate_series(6, 12) g") == "");
   int64_t later = 0;
   REQUIRE(eventually([&] { return same_as_psql(later) && later == inserted + 7; }, 20));
   CHECK(later == inserted + 7);
@@ -108,9 +109,9 @@ TEST_CASE("postgresql input: pg_stat_database and pg_stat_bgwriter agree with ps
   CHECK(app->tag("server") == server_tag);
   CHECK(app->field("datname") != nullptr);
   CHECK(std::get<std::string>(*app->field("datname")) == "appdb");
-  for (const char* f : {"numbackends", "xact_rollback", "blks_read", "blks_hit", "tup_returned",
-                        "tup_fetched", "tup_updated", "tup_deleted", "conflicts", "temp_files",
-                        "temp_bytes", "deadlocks"}) {
+  for (const char* f :
+       {"numbackends", "xact_rollback", "blks_read", "blks_hit", "tup_returned", "tup_fetched",
+        "tup_updated", "tup_deleted", "conflicts", "temp_files", "temp_bytes", "deadlocks"}) {
     CAPTURE(f);
     CHECK(std::holds_alternative<int64_t>(*app->field(f)));
   }
@@ -142,7 +143,7 @@ TEST_CASE("postgresql input: pg_stat_database and pg_stat_bgwriter agree with ps
 TEST_CASE("postgresql input: custom queries give the values psql gives, tags from tagvalue") {
   PostgresServer server;
   REQUIRE_MESSAGE(server.error().empty(), server.error());
-  REQUIRE(server.query("CREATE DATABASE appdb") == "");
+  REQUIRE(psql_in(server, "postgres", "CREATE DATABASE appdb") == "");
   REQUIRE(psql_in(server, "appdb",
                   "CREATE TABLE items (id int, name text, price numeric, seen timestamptz);"
                   "INSERT INTO items SELECT g, 'n' || (g % 3), g * 1.25, "
@@ -155,7 +156,9 @@ TEST_CASE("postgresql input: custom queries give the values psql gives, tags fro
   ConfiguredInput pg(
       "address: \"" + address_of(server, "appdb") +
       "\", databases: [appdb], query: ["
-      "{sqlquery: \"" + sql + "\", measurement: items_by_name, tagvalue: name, timestamp: at},"
+      "{sqlquery: \"" +
+      sql +
+      "\", measurement: items_by_name, tagvalue: name, timestamp: at},"
       "{sqlquery: \"SELECT datname, numbackends AS backends FROM pg_stat_database WHERE datname\","
       " measurement: with_db, withdbname: true},"
       "{sqlquery: \"SELEC oops\", measurement: broken},"
@@ -165,7 +168,8 @@ TEST_CASE("postgresql input: custom queries give the values psql gives, tags fro
   // psql's view of the same query, one "name|n|total|amount|epoch" line per row.
   std::string want = psql_in(server, "appdb",
                              "SELECT name || '|' || n || '|' || total || '|' || amount || '|' || "
-                             "extract(epoch FROM at)::bigint FROM (" + sql + ") q");
+                             "extract(epoch FROM at)::bigint FROM (" +
+                                 sql + ") q");
   std::string got;
   for (const Metric& m : acc.metrics) {
     if (m.name() != "items_by_name") continue;
@@ -174,8 +178,8 @@ TEST_CASE("postgresql input: custom queries give the values psql gives, tags fro
     char amount[64];
     snprintf(amount, sizeof amount, "%.2f", std::get<double>(*m.field("amount")));
     got += (got.empty() ? "" : "\n") + std::string(*m.tag("name")) + "|" +
-           std::to_string(int_field(m, "n")) + "|" + std::to_string(int_field(m, "total")) +
-           "|" + amount + "|" + std::to_string(m.time() / 1'000'000'000);
+           std::to_string(int_field(m, "n")) + "|" + std::to_string(int_field(m, "total")) + "|" +
+           amount + "|" + std::to_string(m.time() / 1'000'000'000);
   }
   CHECK(got == want);
   CHECK(want == "n0|3|18|22.50|1714564809\nn1|4|22|27.50|1714564810\nn2|3|15|18.75|1714564808");
@@ -197,7 +201,8 @@ TEST_CASE("postgresql input: custom queries give the values psql gives, tags fro
   CHECK(acc.errors[0].find("syntax error") != std::string::npos);
 }
 
-TEST_CASE("postgresql input: connects again after the server went away, errors without the password") {
+TEST_CASE(
+    "postgresql input: connects again after the server went away, errors without the password") {
   PostgresServer server;
   REQUIRE_MESSAGE(server.error().empty(), server.error());
   ConfiguredInput pg("address: \"postgres://postgres:secret123@127.0.0.1:" +
@@ -205,8 +210,8 @@ TEST_CASE("postgresql input: connects again after the server went away, errors w
   RecordingAccumulator acc = pg.gather();
   CHECK(acc.errors.empty());
   REQUIRE(find_db(acc, "postgres") != nullptr);
-  const std::string tag = "user=postgres dbname=postgres host=127.0.0.1 port=" +
-                          std::to_string(server.port());
+  const std::string tag =
+      "user=postgres dbname=postgres host=127.0.0.1 port=" + std::to_string(server.port());
   CHECK(find_db(acc, "postgres")->tag("server") == tag);
 
   REQUIRE(server.stop("fast"));

@@ -59,9 +59,8 @@ class ServiceRecorder final : public Accumulator {
   }
   bool rejected_contains(std::string_view needle) const {
     std::lock_guard lock(mutex_);
-    return std::any_of(rejected_.begin(), rejected_.end(), [&](const std::string& r) {
-      return r.find(needle) != std::string::npos;
-    });
+    return std::any_of(rejected_.begin(), rejected_.end(),
+                       [&](const std::string& r) { return r.find(needle) != std::string::npos; });
   }
   // The recorded metrics as line protocol, one line each, in the order added.
   std::vector<std::string> lines() const {

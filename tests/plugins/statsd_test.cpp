@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "inputs/statsd/aggregates.hpp"
 #include "inputs/statsd/line_parser.hpp"
 #include "inputs/statsd/templates.hpp"
 #include "plugin_test_support.hpp"
@@ -34,8 +35,8 @@ sockaddr_in loopback(int port) {
 void send_udp(int port, const std::string& packet) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr = loopback(port);
-  ssize_t n = sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&addr),
-                     sizeof addr);
+  ssize_t n =
+      sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   close(fd);
   REQUIRE(n == static_cast<ssize_t>(packet.size()));
 }
@@ -116,7 +117,8 @@ double number(const Metric& m, const std::string& field) {
 
 }  // namespace
 
-TEST_CASE("statsd over UDP: counters with sample rates, gauges with deltas, sets, tags in the name") {
+TEST_CASE(
+    "statsd over UDP: counters with sample rates, gauges with deltas, sets, tags in the name") {
   Server srv({});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
@@ -158,7 +160,9 @@ TEST_CASE("statsd over UDP: counters with sample rates, gauges with deltas, sets
             "deploys_test_myservice,metric_type=counter value=4i 1700000000000000000"});
 }
 
-TEST_CASE("statsd timings: mean, median, stddev, sum, bounds, count and percentiles match an independent computation") {
+TEST_CASE(
+    "statsd timings: mean, median, stddev, sum, bounds, count and percentiles match an independent "
+    "computation") {
   Server srv({{"percentiles", std::vector<std::string>{"50", "90", "99.9", "100"}}});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
@@ -169,7 +173,8 @@ TEST_CASE("statsd timings: mean, median, stddev, sum, bounds, count and percenti
   for (int i = 0; i < 200; ++i) values.push_back(static_cast<double>((i * 67) % 200 + 1));
   for (size_t i = 0; i < values.size(); i += 10) {
     std::string line = "api.request.latency";
-    for (size_t j = i; j < i + 10; ++j) line += ":" + std::to_string(static_cast<int>(values[j])) + "|ms";
+    for (size_t j = i; j < i + 10; ++j)
+      line += ":" + std::to_string(static_cast<int>(values[j])) + "|ms";
     send_udp(port, line + "\n");
   }
   // A histogram is its own series (metric_type=histogram); @0.25 counts a value four times.
@@ -220,8 +225,7 @@ TEST_CASE("statsd timings: mean, median, stddev, sum, bounds, count and percenti
 }
 
 TEST_CASE("statsd percentile_limit keeps a bounded sample while count and sum stay exact") {
-  Server srv({{"percentile_limit", int64_t{10}},
-                                     {"percentiles", std::vector<std::string>{"50"}}});
+  Server srv({{"percentile_limit", int64_t{10}}, {"percentiles", std::vector<std::string>{"50"}}});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
   Input* input = srv.input.get();
@@ -241,7 +245,8 @@ TEST_CASE("statsd percentile_limit keeps a bounded sample while count and sum st
   CHECK(p50 == std::floor(p50));  // one of the values sent, not an interpolation
 }
 
-TEST_CASE("statsd bad lines are rejected with their reason and the rest of the packet goes through") {
+TEST_CASE(
+    "statsd bad lines are rejected with their reason and the rest of the packet goes through") {
   Server srv({});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
@@ -259,26 +264,33 @@ TEST_CASE("statsd bad lines are rejected with their reason and the rest of the p
   sync_on(rec, port, "marker-bad");
   std::vector<std::string> rejected = rec.rejected();
   REQUIRE(rejected.size() == 8);
-  CHECK(rejected[0].ends_with("statsd line 2 \"no colon here\": no ':' between the name and the value"));
-  CHECK(rejected[1].ends_with("statsd line 3 \"bad.type:1|x\": unknown metric type \"x\" (c, g, s, ms, h or d)"));
+  CHECK(rejected[0].ends_with(
+      "statsd line 2 \"no colon here\": no ':' between the name and the value"));
+  CHECK(rejected[1].ends_with(
+      "statsd line 3 \"bad.type:1|x\": unknown metric type \"x\" (c, g, s, ms, h or d)"));
   CHECK(rejected[2].ends_with("statsd line 4 \"bad.value:abc|g\": value \"abc\" is not a number"));
-  CHECK(rejected[3].ends_with("statsd line 5 \"bad.rate:1|c|@2\": sample rate \"@2\" is not @ and a number in (0, 1]"));
-  CHECK(rejected[4].ends_with("statsd line 6 \"bad.sign:+3|ms\": +/- values are only for gauges and counters"));
+  CHECK(rejected[3].ends_with(
+      "statsd line 5 \"bad.rate:1|c|@2\": sample rate \"@2\" is not @ and a number in (0, 1]"));
+  CHECK(rejected[4].ends_with(
+      "statsd line 6 \"bad.sign:+3|ms\": +/- values are only for gauges and counters"));
   CHECK(rejected[5].ends_with("statsd line 7 \"bad.pipe:5\": no '|type' after the value"));
-  CHECK(rejected[6].ends_with("statsd line 8 \"half.bad:1|c:2|q\": unknown metric type \"q\" (c, g, s, ms, h or d) (value 2)"));
+  CHECK(
+      rejected[6].ends_with("statsd line 8 \"half.bad:1|c:2|q\": unknown metric type \"q\" (c, g, "
+                            "s, ms, h or d) (value 2)"));
   CHECK(rejected[0].starts_with("127.0.0.1:"));
 
   RecordingAccumulator acc;
   input->gather(acc);
   // A line with one bad value is rejected whole: half.bad adds nothing.
-  CHECK(sorted_lines(acc) == std::vector<std::string>{
-                                 "good_one,metric_type=counter value=1i 1700000000000000000",
+  CHECK(sorted_lines(acc) ==
+        std::vector<std::string>{"good_one,metric_type=counter value=1i 1700000000000000000",
                                  "good_two,metric_type=gauge value=7 1700000000000000000"});
 }
 
-TEST_CASE("statsd over TCP: lines split across writes, a last line without a break, max_tcp_connections") {
-  Server srv({{"protocol", std::string("tcp")},
-                                     {"max_tcp_connections", int64_t{1}}});
+TEST_CASE(
+    "statsd over TCP: lines split across writes, a last line without a break, "
+    "max_tcp_connections") {
+  Server srv({{"protocol", std::string("tcp")}, {"max_tcp_connections", int64_t{1}}});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
   Input* input = srv.input.get();
@@ -298,15 +310,15 @@ TEST_CASE("statsd over TCP: lines split across writes, a last line without a bre
 
   RecordingAccumulator acc;
   input->gather(acc);
-  CHECK(sorted_lines(acc) == std::vector<std::string>{
-                                 "tcp_count,metric_type=counter value=5i 1700000000000000000",
+  CHECK(sorted_lines(acc) ==
+        std::vector<std::string>{"tcp_count,metric_type=counter value=5i 1700000000000000000",
                                  "tcp_gauge,metric_type=gauge value=9.5 1700000000000000000"});
 }
 
 TEST_CASE("statsd DataDog extensions: tags, container, distributions") {
   Server srv({{"datadog_extensions", true},
-                                     {"datadog_distributions", true},
-                                     {"datadog_keep_container_tag", true}});
+              {"datadog_distributions", true},
+              {"datadog_keep_container_tag", true}});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
   Input* input = srv.input.get();
@@ -331,9 +343,9 @@ TEST_CASE("statsd DataDog extensions: tags, container, distributions") {
 
 TEST_CASE("statsd templates: measurement parts, tags, default tags, the most specific filter") {
   Server srv({{"templates", std::vector<std::string>{"cpu.* measurement.measurement.region",
-                                                    "cpu.load.* measurement.field.region",
-                                                    "mem.* measurement.measurement.host env=prod",
-                                                    "measurement.measurement.field*"}}});
+                                                     "cpu.load.* measurement.field.region",
+                                                     "mem.* measurement.measurement.host env=prod",
+                                                     "measurement.measurement.field*"}}});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
   Input* input = srv.input.get();
@@ -356,8 +368,8 @@ TEST_CASE("statsd templates: measurement parts, tags, default tags, the most spe
 
 TEST_CASE("statsd keeps counters and gauges across gathers when not deleted") {
   Server srv({{"delete_counters", false},
-                                     {"delete_gauges", false},
-                                     {"metric_separator", std::string(".")}});
+              {"delete_gauges", false},
+              {"metric_separator", std::string(".")}});
   int port = srv.port;
   ServiceRecorder& rec = srv.rec;
   Input* input = srv.input.get();
@@ -365,15 +377,15 @@ TEST_CASE("statsd keeps counters and gauges across gathers when not deleted") {
   sync_on(rec, port, "marker-keep-1");
   RecordingAccumulator acc;
   input->gather(acc);
-  CHECK(sorted_lines(acc) == std::vector<std::string>{
-                                 "a.b,metric_type=counter value=5i 1700000000000000000",
+  CHECK(sorted_lines(acc) ==
+        std::vector<std::string>{"a.b,metric_type=counter value=5i 1700000000000000000",
                                  "q.depth,metric_type=gauge value=10 1700000000000000000"});
   send_udp(port, "a.b:2|c\nq.depth:-4|g\n");
   sync_on(rec, port, "marker-keep-2");
   acc.next_gather(kGatherTime);
   input->gather(acc);
-  CHECK(sorted_lines(acc) == std::vector<std::string>{
-                                 "a.b,metric_type=counter value=7i 1700000000000000000",
+  CHECK(sorted_lines(acc) ==
+        std::vector<std::string>{"a.b,metric_type=counter value=7i 1700000000000000000",
                                  "q.depth,metric_type=gauge value=6 1700000000000000000"});
 }
 
@@ -415,7 +427,8 @@ TEST_CASE("statsd options are checked when the input is created") {
         "percentiles: \"abc\" is not a percentile in (0, 100]");
   CHECK(error_of({{"templates", std::vector<std::string>{"a.* host.field"}}}) ==
         "templates: \"a.* host.field\": the template names no measurement part");
-  CHECK(error_of({{"max_tcp_connections", int64_t{0}}}) == "max_tcp_connections: must be at least 1");
+  CHECK(error_of({{"max_tcp_connections", int64_t{0}}}) ==
+        "max_tcp_connections: must be at least 1");
 }
 
 TEST_CASE("statsd reports a taken port and keeps trying") {
@@ -440,4 +453,50 @@ TEST_CASE("statsd reports a taken port and keeps trying") {
   }
   CHECK(through);
   service.stop();
+}
+
+TEST_CASE("statsd float_counters keep sampled counts unrounded, max_ttl forgets idle series") {
+  using namespace sluice::inputs::statsd;
+  Templates templates({}, "_");
+  LineParser parser(LineOptions{}, templates);
+  std::vector<Sample> samples;
+  REQUIRE(parser.parse("hits:1|c|@0.3:2|c", samples) == "");
+  REQUIRE(parser.parse("depth:4|g", samples) == "");
+  REQUIRE(samples.size() == 3);
+
+  EmitOptions options;
+  options.float_counters = true;
+  options.delete_gauges = false;
+  options.max_ttl = std::chrono::seconds(10);
+  Aggregates aggregates(options);
+  auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  for (Sample& s : samples) aggregates.add(std::move(s), t0);
+
+  Batch out;
+  aggregates.emit(out, t0 + std::chrono::seconds(5));
+  REQUIRE(out.size() == 2);
+  const Metric& gauge = out[0];
+  const Metric& counter = out[1];
+  CHECK(gauge.name() == "depth");
+  CHECK(std::get<double>(*gauge.field("value")) == 4);
+  CHECK(counter.name() == "hits");
+  CHECK(std::get<double>(*counter.field("value")) == doctest::Approx(1 / 0.3 + 2));
+
+  // The gauge is kept (delete_gauges: false) while updated within max_ttl...
+  out.clear();
+  aggregates.emit(out, t0 + std::chrono::seconds(9));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].name() == "depth");
+  // ...emitted once more after it expired, then forgotten.
+  out.clear();
+  aggregates.emit(out, t0 + std::chrono::seconds(11));
+  CHECK(out.size() == 1);
+  out.clear();
+  aggregates.emit(out, t0 + std::chrono::seconds(12));
+  CHECK(out.empty());
+
+  // Without float_counters, a sampled counter counts as Telegraf does: 1/0.3 truncated to 3.
+  std::vector<Sample> again;
+  REQUIRE(parser.parse("hits:1|c|@0.3", again) == "");
+  CHECK(again[0].count == 3);
 }

@@ -86,7 +86,8 @@ struct Started {
 
 }  // namespace
 
-TEST_CASE("tail from_beginning reads the file, then what is appended, keeping a partial last line") {
+TEST_CASE(
+    "tail from_beginning reads the file, then what is appended, keeping a partial last line") {
   for (std::string method : {"inotify", "poll"}) {
     CAPTURE(method);
     TempDir dir("tail");
@@ -120,7 +121,8 @@ TEST_CASE("tail starts at the end by default, and skips the rest of a line begun
   CHECK(t.rec.rejected().empty());
 }
 
-TEST_CASE("tail follows a rotation by rename: the old file to its end, the new one from its beginning") {
+TEST_CASE(
+    "tail follows a rotation by rename: the old file to its end, the new one from its beginning") {
   TempDir dir("tail");
   std::string path = dir / "app.log";
   append(path, "");
@@ -135,7 +137,7 @@ TEST_CASE("tail follows a rotation by rename: the old file to its end, the new o
   write_fd(lines(0, 3));
   REQUIRE(t.has(3));
   std::filesystem::rename(path, dir / "app.log.1");
-  write_fd(lines(3, 5));  // late lines into the renamed file
+  write_fd(lines(3, 5));      // late lines into the renamed file
   append(path, lines(5, 8));  // the new file
   write_fd(lines(8, 9));
   close(writer);
@@ -186,7 +188,8 @@ TEST_CASE("tail picks up new files matching a glob and reads them from their beg
   CHECK(joined(sorted(t.rec.lines())) == joined(want));
 }
 
-TEST_CASE("tail hands over many appended lines in few batches, and rejects a bad line with its file") {
+TEST_CASE(
+    "tail hands over many appended lines in few batches, and rejects a bad line with its file") {
   TempDir dir("tail");
   std::string path = dir / "app.log";
   append(path, "");
@@ -241,8 +244,9 @@ TEST_CASE("tail options are checked when the input is created") {
   };
   CHECK(error_of({{"files", std::vector<std::string>{}}}) ==
         "files: give at least one file or glob to follow");
-  CHECK(error_of({{"files", std::vector<std::string>{"/x"}}, {"watch_method", std::string("fam")}}) ==
-        "watch_method: expected inotify or poll, got \"fam\"");
+  CHECK(
+      error_of({{"files", std::vector<std::string>{"/x"}}, {"watch_method", std::string("fam")}}) ==
+      "watch_method: expected inotify or poll, got \"fam\"");
   CHECK(error_of({{"files", std::vector<std::string>{"/x"}},
                   {"initial_read_offset", std::string("middle")}}) ==
         "initial_read_offset: expected beginning, end, saved-or-beginning or saved-or-end, got "

@@ -131,7 +131,8 @@ std::string Session::ensure_connected() {
     return error.empty() ? "cannot connect" : error;
   }
   // Notices go nowhere rather than to the agent's stderr.
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   conn_ = c;
   return "";
 }
@@ -142,7 +143,8 @@ std::string Session::query(const std::string& sql, Result& out) {
   PGresult* r = PQexec(pg(conn_), sql.c_str());
   ExecStatusType status = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    std::string error = one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(pg(conn_)));
+    std::string error =
+        one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(pg(conn_)));
     if (error.empty()) error = one_line(PQerrorMessage(pg(conn_)));
     PQclear(r);
     if (PQstatus(pg(conn_)) != CONNECTION_OK) disconnect();

@@ -145,8 +145,9 @@ void register_plugin(plugin::Registry& registry) {
   plugin::PluginInfo info;
   info.kind = plugin::Kind::kInput;
   info.name = "postgresql";
-  info.description = "Statistics of a PostgreSQL server (pg_stat_database, pg_stat_bgwriter) and "
-                     "custom queries";
+  info.description =
+      "Statistics of a PostgreSQL server (pg_stat_database, pg_stat_bgwriter) and "
+      "custom queries";
   info.options = kOptions;
   info.create_input = [](const PluginContext& ctx) {
     return std::make_unique<Postgresql>(ctx.options);

@@ -11,7 +11,8 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -60,12 +61,18 @@ void parse_datadog_tags(std::string_view text, std::vector<Tag>& tags) {
 
 const char* type_tag(Kind kind) {
   switch (kind) {
-    case Kind::kCounter: return "counter";
-    case Kind::kGauge: return "gauge";
-    case Kind::kSet: return "set";
-    case Kind::kTiming: return "timing";
-    case Kind::kHistogram: return "histogram";
-    case Kind::kDistribution: return "distribution";
+    case Kind::kCounter:
+      return "counter";
+    case Kind::kGauge:
+      return "gauge";
+    case Kind::kSet:
+      return "set";
+    case Kind::kTiming:
+      return "timing";
+    case Kind::kHistogram:
+      return "histogram";
+    case Kind::kDistribution:
+      return "distribution";
   }
   return "";
 }
@@ -226,7 +233,8 @@ std::string LineParser::parse(std::string_view line, std::vector<Sample>& out) {
     for (const Tag& t : bucket_tags) put_tag(s.tags, t.key, t.value);
     put_tag(s.tags, "metric_type", type_tag(s.kind));
     for (const Tag& t : line_tags_) put_tag(s.tags, t.key, t.value);
-    std::sort(s.tags.begin(), s.tags.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
+    std::sort(s.tags.begin(), s.tags.end(),
+              [](const Tag& a, const Tag& b) { return a.key < b.key; });
     pending_.push_back(std::move(s));
     if (next == std::string_view::npos) break;
     values.remove_prefix(next + 1);

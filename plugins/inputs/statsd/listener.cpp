@@ -46,8 +46,8 @@ ListenAddress parse_listen_address(const std::string& protocol, const std::strin
   } else if (protocol == "tcp" || protocol == "tcp4" || protocol == "tcp6") {
     out.udp = false;
   } else {
-    throw OptionError("protocol", "expected udp, udp4, udp6, tcp, tcp4 or tcp6, got \"" +
-                                      protocol + "\"");
+    throw OptionError("protocol",
+                      "expected udp, udp4, udp6, tcp, tcp4 or tcp6, got \"" + protocol + "\"");
   }
   out.family = protocol.ends_with('4') ? AF_INET : protocol.ends_with('6') ? AF_INET6 : AF_UNSPEC;
   size_t colon = address.rfind(':');
@@ -98,8 +98,7 @@ std::string Listener::start() {
       int size = static_cast<int>(std::min<uint64_t>(read_buffer_, 1u << 30));
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-        (!address_.udp && listen(fd, 128) != 0)) {
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || (!address_.udp && listen(fd, 128) != 0)) {
       error = std::string(strerror(errno));
       close(fd);
       continue;
@@ -109,8 +108,8 @@ std::string Listener::start() {
   }
   freeaddrinfo(found);
   if (fd_ < 0) {
-    return "cannot listen on " + std::string(address_.udp ? "udp " : "tcp ") + address_.host +
-           ":" + address_.port + ": " + error;
+    return "cannot listen on " + std::string(address_.udp ? "udp " : "tcp ") + address_.host + ":" +
+           address_.port + ": " + error;
   }
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;

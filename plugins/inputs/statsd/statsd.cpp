@@ -2,6 +2,8 @@
 // UDP socket or TCP connections, queued (allowed_pending_messages), parsed by one thread and
 // aggregated per series; each gather emits the aggregates and forgets those configured to be
 // deleted.
+#include <fmt/format.h>
+
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -11,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "aggregates.hpp"
 #include "line_parser.hpp"
@@ -130,8 +130,8 @@ class Statsd final : public ServiceInput {
     // (the previous configuration still holds it during a reload) it is tried again.
     std::string error = listener_->start();
     if (error.empty()) {
-      log_.info(fmt::format("listening on {} port {}", address_.udp ? "udp" : "tcp",
-                            listener_->port()));
+      log_.info(
+          fmt::format("listening on {} port {}", address_.udp ? "udp" : "tcp", listener_->port()));
     } else {
       acc.add_error(error + "; trying again every second");
       retry_thread_ = std::thread([this] { retry_bind(); });
@@ -181,10 +181,10 @@ class Statsd final : public ServiceInput {
         ++dropped_;
         // Logged on the first drop and then every allowed_pending_messages drops.
         if (dropped_ == 1 || dropped_ % static_cast<uint64_t>(max_pending_) == 0) {
-          log_.error(fmt::format(
-              "the statsd message queue is full: {} message(s) dropped so far; raise "
-              "allowed_pending_messages, or gather more often",
-              dropped_));
+          log_.error(
+              fmt::format("the statsd message queue is full: {} message(s) dropped so far; raise "
+                          "allowed_pending_messages, or gather more often",
+                          dropped_));
         }
         return;
       }
@@ -215,8 +215,8 @@ class Statsd final : public ServiceInput {
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         std::string reason = parser_.parse(line, samples);
         if (!reason.empty()) {
-          acc_->add_rejected(fmt::format("{}: statsd line {} \"{}\": {}", packet.peer,
-                                         line_number, line.substr(0, 200), reason));
+          acc_->add_rejected(fmt::format("{}: statsd line {} \"{}\": {}", packet.peer, line_number,
+                                         line.substr(0, 200), reason));
         }
       }
       auto now = std::chrono::steady_clock::now();

@@ -42,8 +42,8 @@ Templates::Templates(const std::vector<std::string>& specs, std::string separato
   for (const std::string& spec : specs) {
     std::vector<std::string_view> w = words(spec);
     if (w.empty() || w.size() > 3) {
-      throw OptionError("templates", "\"" + spec +
-                                         "\" is not \"[filter] template [tag=value,...]\"");
+      throw OptionError("templates",
+                        "\"" + spec + "\" is not \"[filter] template [tag=value,...]\"");
     }
     Template t;
     t.order = templates_.size();
@@ -74,8 +74,8 @@ Templates::Templates(const std::vector<std::string>& specs, std::string separato
       for (std::string_view kv : split(tags, ',')) {
         size_t eq = kv.find('=');
         if (eq == std::string_view::npos || eq == 0 || eq + 1 == kv.size()) {
-          throw OptionError("templates", "\"" + spec + "\": tag \"" + std::string(kv) +
-                                             "\" is not key=value");
+          throw OptionError("templates",
+                            "\"" + spec + "\": tag \"" + std::string(kv) + "\" is not key=value");
         }
         t.tags.push_back({std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1))});
       }
@@ -131,7 +131,8 @@ NameParts Templates::apply(std::string_view bucket) const {
       field.insert(field.end(), parts.begin() + static_cast<ptrdiff_t>(i), parts.end());
       break;
     } else if (!p.empty()) {
-      auto it = std::find_if(tags.begin(), tags.end(), [&](const auto& kv) { return kv.first == p; });
+      auto it =
+          std::find_if(tags.begin(), tags.end(), [&](const auto& kv) { return kv.first == p; });
       if (it == tags.end()) {
         tags.emplace_back(p, std::string(parts[i]));
       } else {

@@ -12,7 +12,7 @@ namespace sluice::inputs::statsd {
 
 struct NameParts {
   std::string measurement;
-  std::string field;  // "" when the template names no field ("value" is used then)
+  std::string field;      // "" when the template names no field ("value" is used then)
   std::vector<Tag> tags;  // the template's default tags, then the tags taken from the bucket
 };
 

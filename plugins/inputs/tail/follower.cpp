@@ -18,8 +18,8 @@ constexpr size_t kChunk = 256 << 10;
 
 }  // namespace
 
-std::unique_ptr<Follower> Follower::open(const std::string& path, int64_t offset,
-                                         bool skip_partial, std::string& error) {
+std::unique_ptr<Follower> Follower::open(const std::string& path, int64_t offset, bool skip_partial,
+                                         std::string& error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     error = "cannot open " + path + ": " + strerror(errno);

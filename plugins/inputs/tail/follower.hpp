@@ -17,8 +17,8 @@ class Follower {
  public:
   // Opens `path` and starts at `offset` (past the end means the end). With `skip_partial`, the
   // text before the first line break is skipped (reading started inside a line).
-  static std::unique_ptr<Follower> open(const std::string& path, int64_t offset,
-                                        bool skip_partial, std::string& error);
+  static std::unique_ptr<Follower> open(const std::string& path, int64_t offset, bool skip_partial,
+                                        std::string& error);
   ~Follower();
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;

@@ -3,15 +3,16 @@
 // end, the new one from its beginning) and by copytruncate (a shorter file is read again from
 // 0), any data_format, and a path tag. One thread follows every file, woken by inotify or every
 // 250 ms (watch_method: poll).
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,8 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "file_glob.hpp"
 #include "follower.hpp"
@@ -121,9 +120,9 @@ class Tail final : public ServiceInput {
     if (initial_.empty()) initial_ = from_beginning ? "beginning" : "saved-or-end";
     if (initial_ != "beginning" && initial_ != "end" && initial_ != "saved-or-beginning" &&
         initial_ != "saved-or-end") {
-      throw OptionError("initial_read_offset",
-                        "expected beginning, end, saved-or-beginning or saved-or-end, got \"" +
-                            initial_ + "\"");
+      throw OptionError(
+          "initial_read_offset",
+          "expected beginning, end, saved-or-beginning or saved-or-end, got \"" + initial_ + "\"");
     }
     if (from_beginning && ctx.options.is_set("initial_read_offset") &&
         initial_.find("beginning") == std::string::npos) {
@@ -224,9 +223,8 @@ class Tail final : public ServiceInput {
     if (inotify_ < 0) return;
     f.watch = inotify_add_watch(inotify_, f.path().c_str(),
                                 IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF);
-    std::string dir = f.path().substr(0, f.path().rfind('/') == std::string::npos
-                                             ? 0
-                                             : f.path().rfind('/'));
+    std::string dir =
+        f.path().substr(0, f.path().rfind('/') == std::string::npos ? 0 : f.path().rfind('/'));
     watch_dir(dir.empty() ? "." : dir);
   }
 
@@ -270,8 +268,9 @@ class Tail final : public ServiceInput {
           continue;
         }
         reported_.erase(path);
-        log_.debug("following " + path + (offset > 0 ? " from offset " + std::to_string(offset)
-                                                     : std::string(" from its beginning")));
+        log_.debug("following " + path +
+                   (offset > 0 ? " from offset " + std::to_string(offset)
+                               : std::string(" from its beginning")));
         watch_file(*f);
         followers_.push_back(std::move(f));
       }

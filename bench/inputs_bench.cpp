@@ -51,6 +51,11 @@ class CountingAccumulator final : public Accumulator {
     metrics.fetch_add(1);
   }
   void add_batch(Batch batch) override {
+    for (const Metric& m : batch) {
+      if (const FieldValue* v = m.field("value"); v && std::holds_alternative<int64_t>(*v)) {
+        counted += std::get<int64_t>(*v);
+      }
+    }
     metrics.fetch_add(batch.size());
     batches.fetch_add(1);
   }

@@ -254,3 +254,16 @@ TEST_CASE("tail options are checked when the input is created") {
   CHECK(error_of({{"files", std::vector<std::string>{"/x"}}, {"data_format", std::string("nope")}})
             .starts_with("data_format: unknown data format \"nope\""));
 }
+
+TEST_CASE("tail skips a line longer than 4 MiB, reports it, and reads the next lines") {
+  TempDir dir("tail");
+  std::string path = dir / "app.log";
+  append(path, "");
+  Started t({{"files", std::vector<std::string>{path}}});
+  append(path, "m,n=0 v=" + std::string(5 << 20, '1') + "i 1000\n" + lines(1, 3));
+  REQUIRE(t.has(2));
+  REQUIRE(eventually([&] { return !t.rec.rejected().empty(); }));
+  CHECK(t.rec.rejected() ==
+        std::vector<std::string>{path + ": 1 line(s) longer than 4 MiB skipped"});
+  CHECK(joined(sorted(t.rec.lines())) == joined(expected(1, 3, path)));
+}

@@ -90,6 +90,7 @@ size_t Follower::read(size_t budget, const std::function<void(std::string_view)>
     if (partial_.size() > kMaxLine) {
       partial_.clear();
       skipping_ = true;
+      ++overlong_;
     }
   }
   if (total > 0) last_data = std::chrono::steady_clock::now();

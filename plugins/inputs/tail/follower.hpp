@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sluice::inputs::tail {
 
@@ -28,6 +29,8 @@ class Follower {
   // (copytruncate): reading starts again at 0. Returns the bytes read; `truncated` is set when
   // truncation was seen.
   size_t read(size_t budget, const std::function<void(std::string_view)>& lines, bool& truncated);
+  // Lines dropped since the last call because they were longer than 4 MiB.
+  size_t take_overlong() { return std::exchange(overlong_, 0); }
   // Hands over the unfinished last line, for a file that will not grow any more.
   void flush(const std::function<void(std::string_view)>& lines);
 
@@ -55,6 +58,7 @@ class Follower {
   int64_t offset_ = 0;
   std::string partial_;
   bool skipping_ = false;  // inside an overlong line, or a line begun before the start offset
+  size_t overlong_ = 0;
 };
 
 }  // namespace sluice::inputs::tail

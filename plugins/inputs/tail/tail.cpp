@@ -185,8 +185,9 @@ class Tail final : public ServiceInput {
   void run() {
     auto last_scan = std::chrono::steady_clock::now();
     while (!stopping_) {
-      read_all();
-      bool changed = wait();
+      // A file read up to its budget has more: look at events without waiting, then go on.
+      bool more = read_all();
+      bool changed = wait(more);
       if (stopping_) break;
       auto now = std::chrono::steady_clock::now();
       if (changed || inotify_ < 0 || now - last_scan >= kSafetyInterval) {
@@ -195,14 +196,17 @@ class Tail final : public ServiceInput {
         last_scan = now;
       }
     }
-    read_all();  // what was appended up to the stop
+    // What was appended up to the stop, bounded so that stopping stays quick; the rest is read
+    // after a reload from the saved offset.
+    for (int i = 0; i < 4 && read_all(); ++i) {
+    }
   }
 
   // Waits for an inotify event, a wake-up or the interval; true when something changed.
-  bool wait() {
+  bool wait(bool more) {
     pollfd fds[2] = {{wake_[0], POLLIN, 0}, {inotify_, POLLIN, 0}};
     auto timeout = inotify_ >= 0 ? kSafetyInterval : kPollInterval;
-    int n = poll(fds, inotify_ >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+    int n = poll(fds, inotify_ >= 0 ? 2 : 1, more ? 0 : static_cast<int>(timeout.count()));
     bool changed = false;
     if (n > 0 && fds[0].revents != 0) {
       char buf[64];
@@ -303,7 +307,9 @@ class Tail final : public ServiceInput {
     }
   }
 
-  void read_all() {
+  // Reads what was appended to every file; true when a file has more than its budget.
+  bool read_all() {
+    bool more = false;
     TaggingAccumulator tagged(*acc_, path_tag_);
     auto now = std::chrono::steady_clock::now();
     for (auto it = followers_.begin(); it != followers_.end();) {
@@ -311,8 +317,12 @@ class Tail final : public ServiceInput {
       tagged.set_value(f.tag_path());
       auto lines = [&](std::string_view text) { hand_over(text, tagged, f.tag_path()); };
       bool truncated = false;
-      f.read(kReadBudget, lines, truncated);
+      more = f.read(kReadBudget, lines, truncated) >= kReadBudget || more;
       if (truncated) log_.info(f.path() + " was truncated; reading it again from its beginning");
+      if (size_t n = f.take_overlong(); n > 0) {
+        acc_->add_rejected(
+            fmt::format("{}: {} line(s) longer than 4 MiB skipped", f.tag_path(), n));
+      }
       if (f.rotated && now - f.last_data > kRotatedQuiet) {
         f.flush(lines);  // a rotated file does not grow: its last line is complete
         if (f.watch >= 0 && inotify_ >= 0) inotify_rm_watch(inotify_, f.watch);
@@ -321,6 +331,7 @@ class Tail final : public ServiceInput {
       }
       ++it;
     }
+    return more;
   }
 
   void hand_over(std::string_view text, Accumulator& acc, const std::string& path) {

@@ -123,48 +123,54 @@ TEST_CASE("tail starts at the end by default, and skips the rest of a line begun
 
 TEST_CASE(
     "tail follows a rotation by rename: the old file to its end, the new one from its beginning") {
-  TempDir dir("tail");
-  std::string path = dir / "app.log";
-  append(path, "");
-  Started t({{"files", std::vector<std::string>{path}}});
-  // A writer that keeps its descriptor across the rename, as a daemon does until told to
-  // reopen.
-  int writer = open(path.c_str(), O_WRONLY | O_APPEND);
-  REQUIRE(writer >= 0);
-  auto write_fd = [&](const std::string& s) {
-    REQUIRE(write(writer, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
-  };
-  write_fd(lines(0, 3));
-  REQUIRE(t.has(3));
-  std::filesystem::rename(path, dir / "app.log.1");
-  write_fd(lines(3, 5));      // late lines into the renamed file
-  append(path, lines(5, 8));  // the new file
-  write_fd(lines(8, 9));
-  close(writer);
-  REQUIRE(t.has(9));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 9, path)));
-  // Rotating again: a third generation.
-  std::filesystem::rename(path, dir / "app.log.2");
-  append(path, lines(9, 12));
-  REQUIRE(t.has(12));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 12, path)));
+  for (std::string method : {"inotify", "poll"}) {
+    CAPTURE(method);
+    TempDir dir("tail");
+    std::string path = dir / "app.log";
+    append(path, "");
+    Started t({{"files", std::vector<std::string>{path}}, {"watch_method", method}});
+    // A writer that keeps its descriptor across the rename, as a daemon does until told to
+    // reopen.
+    int writer = open(path.c_str(), O_WRONLY | O_APPEND);
+    REQUIRE(writer >= 0);
+    auto write_fd = [&](const std::string& s) {
+      REQUIRE(write(writer, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+    };
+    write_fd(lines(0, 3));
+    REQUIRE(t.has(3));
+    std::filesystem::rename(path, dir / "app.log.1");
+    write_fd(lines(3, 5));      // late lines into the renamed file
+    append(path, lines(5, 8));  // the new file
+    write_fd(lines(8, 9));
+    close(writer);
+    REQUIRE(t.has(9));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 9, path)));
+    // Rotating again: a third generation.
+    std::filesystem::rename(path, dir / "app.log.2");
+    append(path, lines(9, 12));
+    REQUIRE(t.has(12));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 12, path)));
+  }
 }
 
 TEST_CASE("tail notices a copytruncate and reads the file again from its beginning") {
-  TempDir dir("tail");
-  std::string path = dir / "app.log";
-  append(path, "");
-  Started t({{"files", std::vector<std::string>{path}}});
-  append(path, lines(0, 4));
-  REQUIRE(t.has(4));
-  std::filesystem::copy_file(path, dir / "app.log.1");
-  std::filesystem::resize_file(path, 0);
-  append(path, lines(4, 6));  // shorter than what was read before the truncation
-  REQUIRE(t.has(6));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 6, path)));
+  for (std::string method : {"inotify", "poll"}) {
+    CAPTURE(method);
+    TempDir dir("tail");
+    std::string path = dir / "app.log";
+    append(path, "");
+    Started t({{"files", std::vector<std::string>{path}}, {"watch_method", method}});
+    append(path, lines(0, 4));
+    REQUIRE(t.has(4));
+    std::filesystem::copy_file(path, dir / "app.log.1");
+    std::filesystem::resize_file(path, 0);
+    append(path, lines(4, 6));  // shorter than what was read before the truncation
+    REQUIRE(t.has(6));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(joined(sorted(t.rec.lines())) == joined(expected(0, 6, path)));
+  }
 }
 
 TEST_CASE("tail picks up new files matching a glob and reads them from their beginning") {

@@ -500,3 +500,26 @@ TEST_CASE("statsd float_counters keep sampled counts unrounded, max_ttl forgets 
   REQUIRE(parser.parse("hits:1|c|@0.3", again) == "");
   CHECK(again[0].count == 3);
 }
+
+TEST_CASE("statsd counters out of the int64 range saturate instead of overflowing") {
+  using namespace sluice::inputs::statsd;
+  Templates templates({}, "_");
+  LineParser parser(LineOptions{}, templates);
+  std::vector<Sample> samples;
+  REQUIRE(parser.parse("big:1e30|c", samples) == "");
+  REQUIRE(parser.parse("tiny:5|c|@1e-300", samples) == "");
+  REQUIRE(parser.parse("low:-1e30|c", samples) == "");
+  REQUIRE(samples.size() == 3);
+  CHECK(samples[0].count == INT64_MAX);
+  CHECK(samples[1].count == INT64_MAX);
+  CHECK(samples[2].count == INT64_MIN);
+
+  Aggregates aggregates(EmitOptions{});
+  auto now = std::chrono::steady_clock::now();
+  aggregates.add(Sample(samples[0]), now);
+  aggregates.add(Sample(samples[0]), now);  // a second INT64_MAX: stays at the maximum
+  Batch out;
+  aggregates.emit(out, now);
+  REQUIRE(out.size() == 1);
+  CHECK(std::get<int64_t>(*out[0].field("value")) == INT64_MAX);
+}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace sluice::inputs::statsd {
 
@@ -70,7 +71,9 @@ void Aggregates::add(Sample&& s, std::chrono::steady_clock::time_point now) {
   switch (s.kind) {
     case Kind::kCounter: {
       CounterValue& v = series(counters_, s, now).field(s.field, {});
-      v.count += s.count;
+      if (__builtin_add_overflow(v.count, s.count, &v.count)) {
+        v.count = s.count > 0 ? INT64_MAX : INT64_MIN;  // saturates rather than wraps
+      }
       v.value += s.value;
       break;
     }
@@ -84,7 +87,9 @@ void Aggregates::add(Sample&& s, std::chrono::steady_clock::time_point now) {
       break;
     case Kind::kTiming:
     case Kind::kHistogram: {
-      auto weight = static_cast<int64_t>(1.0 / s.rate);
+      // As Telegraf, a value sampled at @r counts int(1/r) times; at most a million times, so
+      // a tiny rate cannot overflow the count.
+      auto weight = static_cast<int64_t>(std::min(1.0 / s.rate, 1e6));
       RunningStats& stats =
           series(timings_, s, now).field(s.field, RunningStats(options_.percentile_limit));
       stats.add(s.value, std::max<int64_t>(1, weight), random_);

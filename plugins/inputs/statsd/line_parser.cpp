@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 
 namespace sluice::inputs::statsd {
 namespace {
@@ -21,6 +22,17 @@ bool parse_double(std::string_view s, double& out) {
   if (s.empty()) return false;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && end == s.data() + s.size() && std::isfinite(out);
+}
+
+// A double as int64, clamped to its range (a cast of a value out of range is undefined).
+int64_t saturate(double v) {
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+bool all_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool parse_int(std::string_view s, int64_t& out) {
@@ -110,8 +122,7 @@ std::string LineParser::parse(std::string_view line, std::vector<Sample>& out) {
       std::string_view s = segments[end - 1];
       if (s.starts_with("c:")) {
         if (options_.keep_container_tag) put_tag(line_tags_, "container", s.substr(2));
-      } else if (!(s.size() > 1 && s[0] == 'T' && std::all_of(s.begin() + 1, s.end(), ::isdigit)) &&
-                 !s.starts_with("#")) {
+      } else if (!(s.size() > 1 && s[0] == 'T' && all_digits(s.substr(1))) && !s.starts_with("#")) {
         break;
       } else if (s.starts_with("#")) {
         parse_datadog_tags(s.substr(1), line_tags_);
@@ -212,8 +223,8 @@ std::string LineParser::parse(std::string_view line, std::vector<Sample>& out) {
           return "counter value \"" + std::string(value) + "\" is not a number" + where;
         }
         int64_t i = 0;
-        if (!parse_int(value, i)) i = static_cast<int64_t>(d);
-        s.count = s.rate < 1 ? static_cast<int64_t>(static_cast<double>(i) / s.rate) : i;
+        if (!parse_int(value, i)) i = saturate(d);
+        s.count = s.rate < 1 ? saturate(static_cast<double>(i) / s.rate) : i;
         s.value = d / s.rate;
         break;
       }

@@ -109,6 +109,8 @@ std::optional<int64_t> parse_pg_timestamp(std::string_view s) {
   tm.tm_min = min;
   tm.tm_sec = sec;
   int64_t seconds = static_cast<int64_t>(timegm(&tm)) - offset;
+  // Nanoseconds since 1970 in an int64 reach from 1677 to 2262.
+  if (seconds < -9'223'372'035 || seconds > 9'223'372'035) return std::nullopt;
   return seconds * 1'000'000'000 + frac_ns;
 }
 

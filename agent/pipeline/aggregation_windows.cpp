@@ -66,7 +66,7 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
     if (it == windows_.end()) {
       bool gone = end + settings_.delay + settings_.allowed_lateness <= horizon;
       if (gone || end <= opened_from_) continue;
-      it = windows_.emplace(start, Window{start, end, {}, {}, false, false}).first;
+      it = windows_.emplace(start, Window{start, end, {}, {}, false, false, {}}).first;
     }
     Window& window = it->second;
     if (carries_state() && !window.series.count(key)) {
@@ -115,6 +115,10 @@ bool AggregationWindows::add_to(Window& window, const std::string& key, const Me
   }
   it->second.last_update = now;
   it->second.aggregator->add(metric);
+  if (const DeliveryHandle& d = metric.delivery();
+      d && (window.deliveries.empty() || window.deliveries.back() != d)) {
+    window.deliveries.push_back(d);
+  }
   return true;
 }
 
@@ -143,6 +147,7 @@ void AggregationWindows::push_window(Window& window, Accumulator& out) {
   }
   window.pushed = true;
   window.updated_after_push = false;
+  window.deliveries.clear();
 }
 
 void AggregationWindows::push_due(int64_t now, Accumulator& out) {
@@ -160,7 +165,7 @@ void AggregationWindows::push_due(int64_t now, Accumulator& out) {
       // The series' instances, reset, go on into the next window.
       int64_t next = window.start + settings_.every;
       auto [target, created] =
-          windows_.emplace(next, Window{next, next + settings_.size, {}, {}, false, false});
+          windows_.emplace(next, Window{next, next + settings_.size, {}, {}, false, false, {}});
       Window& next_window = target->second;
       for (auto& [key, state] : window.series) {
         if (next_window.series.emplace(key, std::move(state)).second) continue;

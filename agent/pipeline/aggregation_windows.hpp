@@ -81,6 +81,8 @@ class AggregationWindows {
     std::map<std::string, std::vector<Metric>> waiting;
     bool pushed = false;
     bool updated_after_push = false;
+    // Tracked metrics the window consumed: their sources hear of them once it is pushed.
+    std::vector<DeliveryHandle> deliveries;
   };
 
   bool add_to(Window& window, const std::string& key, const Metric& metric, int64_t now);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/delivery.hpp"
+
 namespace sluice::pipeline {
 
 size_t MemoryBuffer::add(SharedBatch batch) {
@@ -12,11 +14,12 @@ size_t MemoryBuffer::add(SharedBatch batch) {
   if (size_ + incoming > limit_) {
     size_t excess = size_ + incoming - limit_;
     size_t from_held = std::min(excess, size_);
-    pop_front(from_held);
+    drop_front(from_held);
     dropped += from_held;
     excess -= from_held;
     // A batch larger than the whole buffer keeps only its newest metrics.
     if (excess > 0) {
+      mark_lost(std::span<const Metric>(batch->data(), excess));
       front_seq_ += excess;
       dropped += excess;
     }
@@ -27,6 +30,19 @@ size_t MemoryBuffer::add(SharedBatch batch) {
   segments_.push_back(Segment{std::move(batch), 0});
   size_ += incoming;
   return 0;
+}
+
+MemoryBuffer::~MemoryBuffer() { drop_front(size_); }
+
+void MemoryBuffer::drop_front(size_t n) {
+  size_t left = n;
+  for (const Segment& segment : segments_) {
+    if (left == 0) break;
+    size_t take = std::min(left, segment.size());
+    mark_lost(std::span<const Metric>(segment.batch->data() + segment.begin, take));
+    left -= take;
+  }
+  pop_front(n);
 }
 
 void MemoryBuffer::pop_front(size_t n) {

@@ -13,6 +13,8 @@ namespace sluice::pipeline {
 class MemoryBuffer final : public MetricBuffer {
  public:
   explicit MemoryBuffer(size_t limit) : limit_(limit) {}
+  // What is still held was never written: tracked metrics among it are lost.
+  ~MemoryBuffer() override;
 
   size_t add(SharedBatch batch) override;
   BufferLease take(size_t max) override;
@@ -26,8 +28,10 @@ class MemoryBuffer final : public MetricBuffer {
     size_t begin;  // metrics before it are gone
     size_t size() const { return batch->size() - begin; }
   };
-  // Removes n metrics from the front.
+  // Removes n metrics from the front (written or rejected).
   void pop_front(size_t n);
+  // Removes n metrics from the front that were never written.
+  void drop_front(size_t n);
 
   const size_t limit_;
   mutable std::mutex mutex_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "core/delivery.hpp"
 #include "pipeline/clock.hpp"
 #include "plugin/format_factory.hpp"
 #include "plugin/parse_into.hpp"
@@ -115,7 +116,9 @@ class RecorderOutput final : public Output {
       rec_->scripted.pop_front();
       if (r.status != WriteResult::Status::kOk) return r;
     }
-    rec_->writes.emplace_back(batch.begin(), batch.end());
+    // Copies without their delivery groups: a real output keeps nothing once it has written.
+    auto& written = rec_->writes.emplace_back(batch.begin(), batch.end());
+    for (Metric& m : written) m.set_delivery(nullptr);
     return WriteResult::ok();
   }
   void close() override { rec_->closes++; }
@@ -172,6 +175,55 @@ class LinesInput final : public ServiceInput {
   std::string format_, text_;
 };
 
+// The outcomes of the delivery groups of the `tracked` input, in the order they ended.
+struct DeliveryLog {
+  std::mutex mutex;
+  std::vector<bool> outcomes;  // true: delivered
+  size_t count() {
+    std::lock_guard lock(mutex);
+    return outcomes.size();
+  }
+  std::vector<bool> snapshot() {
+    std::lock_guard lock(mutex);
+    return outcomes;
+  }
+};
+inline DeliveryLog& delivery_log(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<DeliveryLog>> logs;
+  std::lock_guard lock(mutex);
+  auto& log = logs[name];
+  if (!log) log = std::make_unique<DeliveryLog>();
+  return *log;
+}
+
+// Each gather adds `count` metrics that form one tracked message, as a consumer would.
+class TrackedInput final : public Input {
+ public:
+  explicit TrackedInput(const Options& o)
+      : count_(o.get_int("count")), log_(delivery_log(o.get_string("log"))) {}
+  void gather(Accumulator& acc) override {
+    DeliveryLog* log = &log_;
+    DeliveryHandle group = make_delivery_group([log](bool delivered) {
+      std::lock_guard lock(log->mutex);
+      log->outcomes.push_back(delivered);
+    });
+    Batch batch;
+    for (int64_t i = 0; i < count_; ++i) {
+      Metric m("tracked", 0);
+      m.set_field("value", next_++);
+      m.set_delivery(group);
+      batch.push_back(std::move(m));
+    }
+    acc.add_batch(std::move(batch));
+  }
+
+ private:
+  int64_t count_;
+  int64_t next_ = 0;
+  DeliveryLog& log_;
+};
+
 // A registry with the test plugins and the built-in serializers and parsers.
 inline const plugin::Registry& test_registry() {
   static const plugin::Registry registry = [] {
@@ -215,6 +267,17 @@ inline const plugin::Registry& test_registry() {
       return std::make_unique<CountAggregator>();
     };
     r.add(count);
+
+    plugin::PluginInfo tracked;
+    tracked.kind = plugin::Kind::kInput;
+    tracked.name = "tracked";
+    tracked.description = "Adds `count` metrics per gather as one tracked message";
+    tracked.options = {{"count", OptionType::kInt, "1", "Metrics per message"},
+                       {"log", OptionType::kString, "", "Where outcomes are recorded", true}};
+    tracked.create_input = [](const PluginContext& c) {
+      return std::make_unique<TrackedInput>(c.options);
+    };
+    r.add(tracked);
 
     plugin::PluginInfo lines;
     lines.kind = plugin::Kind::kInput;

@@ -101,7 +101,7 @@ TEST_CASE("wrong types and bad values") {
 
 TEST_CASE("unknown plugins, sections and malformed entries") {
   CHECK(error_of("inputs:\n  - gne: {}\n") ==
-        "/etc/sluice/test.yaml:2:5: inputs: unknown input plugin \"gne\" (known: gen, lines)");
+        "/etc/sluice/test.yaml:2:5: inputs: unknown input plugin \"gne\" (known: gen, lines, tracked)");
   CHECK(error_of("input:\n  - gen: {}\n").starts_with(
       "/etc/sluice/test.yaml:1:1: unknown section \"input\""));
   CHECK(error_of("inputs:\n  gen: {}\n").starts_with(

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,12 @@ struct Field {
   FieldValue value;
   bool operator==(const Field&) const = default;
 };
+
+// The tracking of a message from a source that must know when its metrics are delivered (a
+// consumer that commits offsets or acknowledges a broker's message only then). Defined by the
+// agent (core/delivery.hpp); a metric only carries it along, and copies share it.
+class DeliveryGroup;
+using DeliveryHandle = std::shared_ptr<DeliveryGroup>;
 
 // One observation: a name, tags kept sorted by key, fields in insertion order (keys unique),
 // a timestamp in nanoseconds since the Unix epoch, and a value type.
@@ -130,7 +137,15 @@ class Metric {
   }
   std::vector<Field>& mutable_fields() { return fields_; }
 
-  bool operator==(const Metric&) const = default;
+  // The delivery group of a tracked metric (null for most metrics).
+  const DeliveryHandle& delivery() const { return delivery_; }
+  void set_delivery(DeliveryHandle delivery) { delivery_ = std::move(delivery); }
+
+  // Equal content; the delivery group is not content.
+  bool operator==(const Metric& other) const {
+    return name_ == other.name_ && tags_ == other.tags_ && fields_ == other.fields_ &&
+           time_ns_ == other.time_ns_ && type_ == other.type_;
+  }
 
  private:
   std::vector<Tag>::iterator tag_lower_bound(std::string_view key) {
@@ -147,6 +162,7 @@ class Metric {
   std::vector<Field> fields_;
   int64_t time_ns_ = 0;
   ValueType type_ = ValueType::kUntyped;
+  DeliveryHandle delivery_;
 };
 
 // Metrics move between stages in batches, by ownership.

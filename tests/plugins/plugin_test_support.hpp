@@ -175,7 +175,7 @@ inline std::unique_ptr<Parser> make_parser(std::string_view format,
   const plugin::PluginInfo* info = builtin_registry().find(plugin::Kind::kParser, format);
   if (info == nullptr) throw std::logic_error("no built-in parser " + std::string(format));
   Options options = plugin_options(*info, overrides);
-  NullLogger log;
+  static NullLogger log;  // as in make_input
   return info->create_parser(PluginContext{options, log});
 }
 

@@ -23,7 +23,9 @@ contents=$(dpkg-deb -c "$deb")
 for path in ./usr/bin/sluice ./etc/sluice/sluice.yaml ./etc/sluice/sluice.d/ ./etc/default/sluice \
             ./usr/lib/sluice/plugins/ ./usr/lib/systemd/system/sluice.service \
             ./usr/share/man/man1/sluice.1.gz ./usr/share/doc/sluice/README.md \
-            ./usr/share/doc/sluice/plugins/inputs/cpu/README.md; do
+            ./usr/share/doc/sluice/plugins/inputs/cpu/README.md \
+            ./usr/include/sluice/plugin_abi.h ./usr/include/sluice/sdk.hpp \
+            ./usr/share/cmake/sluice/sluiceConfig.cmake ./usr/share/pkgconfig/sluice.pc; do
   grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
 done
 echo "== control"

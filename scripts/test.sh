@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The package test builds the agent again in a folder of its own: let ccache find what this
+# build compiled (paths relative to the checkout, the build folder not hashed).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
 build=build
 flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [[ "${1:-}" == "--sanitize" ]]; then

@@ -134,7 +134,7 @@ TEST_CASE("a tracked message is delivered only when every output has written it"
   auto path = std::filesystem::temp_directory_path() / "sluice-delivery-test.yaml";
   std::ofstream(path)
       << "agent: {interval: 1s, flush_interval: 1s, omit_hostname: true, shutdown_timeout: 5s}\n"
-         "inputs:\n  - tracked: {count: 3, log: two-outputs, collection_offset: 500ms}\n"
+         "inputs:\n  - tracked: {count: 3, log: two-outputs, interval: 10s, collection_offset: 500ms}\n"
          "outputs:\n  - recorder: {name: delivery-fast}\n"
          "  - recorder: {name: delivery-slow, retry_initial_backoff: 10s}\n";
   auto slow = recording("delivery-slow");
@@ -147,7 +147,7 @@ TEST_CASE("a tracked message is delivered only when every output has written it"
     Agent agent(options, clock);
     agent.start();
     REQUIRE(settle(clock, 3));  // the input and two outputs
-    clock.advance(kSecond);     // 6001 s: one gather, one message of 3 metrics
+    clock.advance(kSecond);     // 6001 s: one gather (the next is at 6010.5 s), one message
     REQUIRE(eventually([&] { return agent.pipeline().inputs()[0]->stats().metrics_gathered == 3; }));
     REQUIRE(settle(clock, 3));
     clock.advance(kSecond);  // 6002 s: both flush; the slow one fails

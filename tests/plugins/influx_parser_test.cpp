@@ -42,5 +42,6 @@ TEST_CASE("an unknown data_format names the known ones") {
   options.set("data_format", std::string("yaml"), true);
   NullLogger log;
   CHECK_THROWS_WITH_AS(plugin::make_parser(PluginContext{options, log}),
-                       doctest::Contains("unknown data format \"yaml\" (known: influx"), OptionError);
+                       doctest::Contains("unknown data format \"yaml\" (known: collectd, csv, graphite, influx, json, prometheus, value)"),
+                       OptionError);
 }

@@ -71,6 +71,7 @@ Pipeline::Pipeline(const config::Config& config, const Clock& clock, const Carry
     auto same = std::find_if(candidates.begin(), candidates.end(),
                              [&](const auto& o) { return o->identity() == identity; });
     if (same != candidates.end()) {
+      (*same)->keep_blocking();
       outputs_.push_back(*same);
       candidates.erase(same);
       continue;
@@ -168,7 +169,12 @@ void Pipeline::aggregate_loop() {
 Carryover Pipeline::stop(int64_t deadline, const std::set<std::string>& keep) {
   if (!started_) return {};
   started_ = false;
-  // Order matters: nothing new enters, then each stage drains into the next.
+  // Order matters: nothing new enters, then each stage drains into the next. An input may be
+  // blocked upstream of an output that blocks when full: such outputs wait for room only until
+  // the deadline, so the stages can drain and the inputs stop.
+  auto real_deadline = std::chrono::steady_clock::now() +
+                       std::chrono::nanoseconds(std::max<int64_t>(0, deadline - clock_.now()));
+  for (auto& output : outputs_) output->limit_blocking(real_deadline);
   for (auto& input : inputs_) input->stop();
   channel_.close();
   if (process_thread_.joinable()) process_thread_.join();

@@ -102,10 +102,12 @@ void RunningOutput::add(const SharedBatch& batch) {
   }
   std::unique_lock lock(mutex_);
   if (block_when_full_) {
-    room_.wait(lock, [&] {
+    auto has_room = [&] {
       size_t held = buffer_->size();
       return stopping_ || held == 0 || held + admitted->size() <= buffer_->limit();
-    });
+    };
+    room_.wait(lock, [&] { return has_room() || blocking_until_.has_value(); });
+    if (blocking_until_) room_.wait_until(lock, *blocking_until_, has_room);
   }
   size_t dropped = buffer_->add(std::move(admitted));
   size_t held = buffer_->size();
@@ -115,6 +117,19 @@ void RunningOutput::add(const SharedBatch& batch) {
     dropped_since_log_ += dropped;
   }
   if (held >= batch_size_) wake_.notify_all();
+}
+
+void RunningOutput::limit_blocking(std::chrono::steady_clock::time_point until) {
+  {
+    std::lock_guard lock(mutex_);
+    blocking_until_ = until;
+  }
+  room_.notify_all();
+}
+
+void RunningOutput::keep_blocking() {
+  std::lock_guard lock(mutex_);
+  blocking_until_.reset();
 }
 
 void RunningOutput::flush_now() {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "config/config.hpp"
@@ -55,6 +57,12 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   // abandoned (it keeps this object alive until it returns).
   size_t stop(int64_t deadline);
 
+  // Shutdown has begun: with when_full: block, writers wait for room only until `until` (real
+  // time) and then drop the oldest, so inputs blocked upstream can finish and the pipeline can
+  // drain. A reload that keeps this output calls keep_blocking() for its new pipeline.
+  void limit_blocking(std::chrono::steady_clock::time_point until);
+  void keep_blocking();
+
   // Writes whatever is buffered now, once, on the calling thread (`sluice once`).
   void write_all_once();
 
@@ -95,6 +103,7 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   std::condition_variable room_;       // blocked writers: the buffer shrank
   std::condition_variable finished_;   // stop(): the loop has ended
   bool stopping_ = false;
+  std::optional<std::chrono::steady_clock::time_point> blocking_until_;
   bool finished_flag_ = false;
   bool flush_requested_ = false;
   bool connected_ = false;

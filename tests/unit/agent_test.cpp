@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "pipeline/agent.hpp"
 #include "support/test_plugins.hpp"
@@ -199,4 +201,32 @@ TEST_CASE("SIGHUP keeps an unchanged aggregator's open window") {
   REQUIRE(values.size() >= 2);  // later windows follow at shutdown
   CHECK(values[0] == 10);
   CHECK(values[1] == 7);
+}
+
+TEST_CASE("shutdown ends although an input is blocked behind an output that blocks when full") {
+  ManualClock clock(7'000 * kSecond);
+  TempConfig file("blocked-shutdown");
+  // The output never flushes before shutdown and holds 10 metrics; each gather is larger than
+  // the channel, so the third one blocks its input until the pipeline drains.
+  file.write(
+      "agent: {interval: 1s, flush_interval: 1h, omit_hostname: true, shutdown_timeout: 1s,"
+      " metric_buffer_limit: 10}\n"
+      "inputs:\n  - gen: {count: 20000, collection_offset: 500ms}\n"
+      "outputs:\n  - recorder: {name: blocked-shutdown, when_full: block}\n");
+  Agent agent(file.load(), clock);
+  agent.start();
+  auto output = agent.pipeline().outputs()[0];
+  for (uint64_t i = 1; i <= 3; ++i) {
+    REQUIRE(settle(clock, 2));  // the input and the output
+    clock.advance(kSecond);
+    REQUIRE(eventually([&] {
+      return agent.pipeline().inputs()[0]->stats().metrics_gathered == 20000 * i;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the third push blocks
+  auto stopped = std::async(std::launch::async, [&] { agent.stop(); });
+  REQUIRE(stopped.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  // What the buffer held is written at shutdown; the rest was dropped, oldest first, and counted.
+  CHECK(recording("blocked-shutdown")->metric_count() == 10);
+  CHECK(output->stats().metrics_dropped > 0);
 }

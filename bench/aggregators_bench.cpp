@@ -14,6 +14,7 @@
 
 #include "aggregators/quantile/tdigest.hpp"
 #include "config/option_reader.hpp"
+#include "pipeline/aggregation_windows.hpp"
 #include "plugin/registry.hpp"
 
 namespace {
@@ -122,6 +123,39 @@ void report(const char* name, const char* yaml) {
   }
 }
 
+// The host's arrangement in full: AggregationWindows (the series key of each metric, the map of
+// series, one plugin instance per series and window) over 10k series in one 10 s window.
+void through_windows(const char* name, const char* yaml) {
+  Factory factory(name, yaml);
+  std::vector<Metric> series = make_series(kSeries);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> dist(0, 100);
+  std::vector<double> values(kValues);
+  for (double& v : values) v = dist(rng);
+  constexpr int64_t kStart = 1'700'000'000'000'000'000;  // a multiple of 10 s
+  pipeline::WindowSettings settings;
+  settings.size = settings.every = 10'000'000'000;
+  settings.delay = 0;
+  size_t heap_before = heap_in_use();
+  pipeline::AggregationWindows windows(settings, [&] { return factory.make(); }, kStart);
+  double start = cpu_ns();
+  for (size_t i = 0; i < kValues; ++i) {
+    Metric& m = series[i % series.size()];
+    m.mutable_fields()[0].value = values[i];
+    m.set_time(kStart + static_cast<int64_t>(i) * 1000);  // 1 s in all: one window
+    windows.add(m, kStart + static_cast<int64_t>(i) * 1000);
+  }
+  double elapsed = cpu_ns() - start;
+  size_t heap_after = heap_in_use();
+  CountingAccumulator acc;
+  windows.push_all(acc);
+  std::printf("%-26s %6zu series %-22s %8.1f ns/add %10.0f B/series  (%zu aggregates)\n",
+              (std::string(name) + " " + yaml).c_str(), kSeries, "through the windows",
+              elapsed / kValues,
+              static_cast<double>(heap_after - heap_before) / static_cast<double>(kSeries),
+              acc.count);
+}
+
 void tdigest_alone() {
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> dist(0, 100);
@@ -146,5 +180,7 @@ int main() {
   report("quantile", "{}");
   report("quantile", "{algorithm: exact R7}");
   tdigest_alone();
+  through_windows("basicstats", "{}");
+  through_windows("quantile", "{}");
   return 0;
 }

@@ -30,14 +30,19 @@ class StampingAccumulator final : public Accumulator {
 
 }  // namespace
 
-std::string series_key(const Metric& metric) {
-  std::string key = metric.name();
+void series_key_into(const Metric& metric, std::string& key) {
+  key.assign(metric.name());
   for (const Tag& t : metric.tags()) {
     key += '\0';
     key += t.key;
     key += '\0';
     key += t.value;
   }
+}
+
+std::string series_key(const Metric& metric) {
+  std::string key;
+  series_key_into(metric, key);
   return key;
 }
 
@@ -57,7 +62,8 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
   int64_t t = settings_.arrival_time ? now : metric.time();
   watermark_ = std::max(watermark_, settings_.arrival_time ? now : t);
   int64_t horizon = std::max(watermark_, now);
-  std::string key = series_key(metric);
+  series_key_into(metric, key_);
+  const std::string& key = key_;
   bool taken = false;
   bool refused_late = false;
   for (int64_t start = first_start(t); start <= t; start += settings_.every) {
@@ -69,7 +75,8 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
       it = windows_.emplace(start, Window{start, end, {}, {}, false, false, {}}).first;
     }
     Window& window = it->second;
-    if (carries_state() && !window.series.count(key)) {
+    auto found = window.series.find(key);
+    if (carries_state() && found == window.series.end()) {
       auto previous = windows_.find(start - settings_.every);
       if (previous != windows_.end() && !previous->second.pushed &&
           previous->second.series.count(key)) {
@@ -85,7 +92,7 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
       }
       window.updated_after_push = true;
     }
-    taken |= add_to(window, key, metric, now);
+    taken |= add_to(window, found, key, metric, now);
   }
   // Telegraf's grace: a metric a little older than the open window joins it.
   if (!taken && !refused_late && settings_.grace > 0 && settings_.size == settings_.every) {
@@ -107,7 +114,11 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
 
 bool AggregationWindows::add_to(Window& window, const std::string& key, const Metric& metric,
                                 int64_t now) {
-  auto it = window.series.find(key);
+  return add_to(window, window.series.find(key), key, metric, now);
+}
+
+bool AggregationWindows::add_to(Window& window, SeriesMap::iterator it, const std::string& key,
+                                const Metric& metric, int64_t now) {
   if (it == window.series.end()) {
     if (settings_.max_series > 0 && series_count_ >= settings_.max_series) evict_oldest_series();
     it = window.series.emplace(key, SeriesState{factory_(), now}).first;
@@ -123,11 +134,16 @@ bool AggregationWindows::add_to(Window& window, const std::string& key, const Me
 }
 
 void AggregationWindows::evict_oldest_series() {
+  // The least recently updated; among equals, the earliest window, then the smallest key.
   Window* oldest_window = nullptr;
-  std::map<std::string, SeriesState>::iterator oldest;
+  std::unordered_map<std::string, SeriesState>::iterator oldest;
   for (auto& [start, window] : windows_) {
     for (auto it = window.series.begin(); it != window.series.end(); ++it) {
-      if (oldest_window == nullptr || it->second.last_update < oldest->second.last_update) {
+      bool older = oldest_window == nullptr ||
+                   it->second.last_update < oldest->second.last_update ||
+                   (it->second.last_update == oldest->second.last_update &&
+                    oldest_window == &window && it->first < oldest->first);
+      if (older) {
         oldest_window = &window;
         oldest = it;
       }
@@ -141,9 +157,14 @@ void AggregationWindows::evict_oldest_series() {
 
 void AggregationWindows::push_window(Window& window, Accumulator& out) {
   StampingAccumulator stamped(out, window.start);
-  for (auto& [key, state] : window.series) {
-    state.aggregator->push(stamped);
-    if (carries_state()) state.aggregator->reset();
+  std::vector<std::pair<const std::string*, SeriesState*>> in_order;
+  in_order.reserve(window.series.size());
+  for (auto& [key, state] : window.series) in_order.emplace_back(&key, &state);
+  std::sort(in_order.begin(), in_order.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  for (auto& [key, state] : in_order) {
+    state->aggregator->push(stamped);
+    if (carries_state()) state->aggregator->reset();
   }
   window.pushed = true;
   window.updated_after_push = false;

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sluice/plugin.hpp"
@@ -71,10 +72,13 @@ class AggregationWindows {
     std::unique_ptr<Aggregator> aggregator;
     int64_t last_update = 0;
   };
+  using SeriesMap = std::unordered_map<std::string, SeriesState>;
   struct Window {
     int64_t start = 0;
     int64_t end = 0;
-    std::map<std::string, SeriesState> series;  // ordered: pushes come in a stable order
+    // Hashed for the per-metric lookup; push_window sorts the keys so pushes come in a stable
+    // order.
+    SeriesMap series;
     // Tumbling windows without lateness: metrics of a series that arrive while the previous
     // window, which holds its state, is not pushed yet. They go into that state once it is
     // carried over.
@@ -86,6 +90,9 @@ class AggregationWindows {
   };
 
   bool add_to(Window& window, const std::string& key, const Metric& metric, int64_t now);
+  // The same with the series already looked up (`it` may be the end: a new series).
+  bool add_to(Window& window, SeriesMap::iterator it, const std::string& key, const Metric& metric,
+              int64_t now);
   void push_window(Window& window, Accumulator& out);
   void evict_oldest_series();
   // The start of the oldest window a metric at time t belongs to.
@@ -101,9 +108,12 @@ class AggregationWindows {
   int64_t opened_from_;  // windows ending before this are never opened
   size_t series_count_ = 0;
   WindowCounters counters_;
+  std::string key_;  // the series key of the metric being added, reused to spare an allocation
 };
 
 // The identity of a series: name and tags, as one string.
 std::string series_key(const Metric& metric);
+// The same, into `key` (its capacity is kept).
+void series_key_into(const Metric& metric, std::string& key);
 
 }  // namespace sluice::pipeline

@@ -188,6 +188,8 @@ TEST_CASE("SIGHUP keeps an unchanged aggregator's open window") {
     clock.advance(i < 7 ? kSecond : kSecond * 6 / 10);
     REQUIRE(eventually([&] { return agent.pipeline().inputs()[0]->stats().metrics_gathered == 2 * i; }));
   }
+  // Every gathered metric has reached the aggregator before its window becomes due.
+  REQUIRE(eventually([&] { return before->stats().metrics_in == 3 + 14; }));
   REQUIRE(settle(clock, 3));
   clock.advance(kSecond * 4 / 10);
   REQUIRE(eventually([&] { return before->stats().metrics_out == 2; }));  // pushed

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "pipeline/pipeline.hpp"
+#include "support/output_pipeline.hpp"
 #include "support/http_test_server.hpp"
 #include "support/net.hpp"
 #include "support/test_plugins.hpp"
@@ -21,24 +21,13 @@ using sluice::testing::HttpTestServer;
 
 namespace {
 
-class Agent {
- public:
-  explicit Agent(const std::string& output_yaml)
-      : config_(sluice::config::load_text(
-            "agent: {flush_interval: 100ms, metric_batch_size: 100, metric_buffer_limit: 100000,"
-            " omit_hostname: true}\noutputs:\n" +
-                output_yaml,
-            "http-test.yaml")),
-        pipeline_(config_, SystemClock::instance()) {
-    pipeline_.start();
-  }
-  ~Agent() { pipeline_.stop(SystemClock::instance().now() + 1'000'000'000); }
-  void send(Batch batch) { REQUIRE(pipeline_.accept(std::move(batch))); }
-  sluice::pipeline::PluginStats& stats() { return pipeline_.outputs().at(0)->stats(); }
-
- private:
-  sluice::config::Config config_;
-  Pipeline pipeline_;
+// Batches of 100, and a 1 s last flush at the end.
+struct Agent : sluice::testing::OutputPipeline {
+  explicit Agent(const std::string& outputs_yaml)
+      : OutputPipeline(outputs_yaml,
+                       {.agent = "flush_interval: 100ms, metric_batch_size: 100,"
+                                 " metric_buffer_limit: 100000",
+                        .stop_grace_ns = 1'000'000'000}) {}
 };
 
 std::string http_output(const HttpTestServer& server, const std::string& extra = "") {

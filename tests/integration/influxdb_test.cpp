@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "config/config.hpp"
-#include "pipeline/pipeline.hpp"
+#include "support/output_pipeline.hpp"
 #include "support/influxd.hpp"
 #include "support/test_plugins.hpp"
 
@@ -30,25 +30,7 @@ namespace {
 constexpr int64_t kBaseTime = 1'700'000'000'000'000'000;
 
 // A pipeline built from YAML, started; stopped (with a short last flush) when it goes.
-class Agent {
- public:
-  explicit Agent(const std::string& outputs_yaml)
-      : config_(sluice::config::load_text(
-            "agent: {flush_interval: 100ms, metric_batch_size: 500, metric_buffer_limit: 100000,"
-            " omit_hostname: true}\noutputs:\n" +
-                outputs_yaml,
-            "influxdb-test.yaml")),
-        pipeline_(config_, SystemClock::instance()) {
-    pipeline_.start();
-  }
-  ~Agent() { pipeline_.stop(SystemClock::instance().now() + 2'000'000'000); }
-  void send(Batch batch) { REQUIRE(pipeline_.accept(std::move(batch))); }
-  sluice::pipeline::PluginStats& stats() { return pipeline_.outputs().at(0)->stats(); }
-
- private:
-  sluice::config::Config config_;
-  Pipeline pipeline_;
-};
+using Agent = sluice::testing::OutputPipeline;
 
 std::string output(const std::string& urls, const std::string& extra = "") {
   return "  - influxdb: {urls: [" + urls +

@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "config/config.hpp"
-#include "pipeline/pipeline.hpp"
+#include "support/output_pipeline.hpp"
 #include "support/http_test_server.hpp"
 #include "support/net.hpp"
 #include "support/test_plugins.hpp"
@@ -23,27 +23,14 @@ namespace {
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class Agent {
- public:
-  Agent(const std::string& output_yaml, const Clock& clock = SystemClock::instance(),
-        const std::string& agent_yaml = "flush_interval: 100ms, metric_batch_size: 100")
-      : clock_(clock),
-        config_(sluice::config::load_text("agent: {" + agent_yaml +
-                                              ", metric_buffer_limit: 100000, omit_hostname: "
-                                              "true}\noutputs:\n" +
-                                              output_yaml,
-                                          "influxdb-v2-test.yaml")),
-        pipeline_(config_, clock) {
-    pipeline_.start();
-  }
-  ~Agent() { pipeline_.stop(clock_.now() + kSecond); }
-  void send(Batch batch) { REQUIRE(pipeline_.accept(std::move(batch))); }
-  sluice::pipeline::PluginStats& stats() { return pipeline_.outputs().at(0)->stats(); }
-
- private:
-  const Clock& clock_;
-  sluice::config::Config config_;
-  Pipeline pipeline_;
+// Batches of 100 on the given clock, and a 1 s last flush at the end.
+struct Agent : sluice::testing::OutputPipeline {
+  explicit Agent(const std::string& outputs_yaml, const Clock& clock = SystemClock::instance())
+      : OutputPipeline(outputs_yaml,
+                       {.agent = "flush_interval: 100ms, metric_batch_size: 100,"
+                                 " metric_buffer_limit: 100000",
+                        .clock = &clock,
+                        .stop_grace_ns = kSecond}) {}
 };
 
 std::string v2_output(const HttpTestServer& server, const std::string& extra = "") {

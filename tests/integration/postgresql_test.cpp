@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "config/config.hpp"
-#include "pipeline/pipeline.hpp"
+#include "support/output_pipeline.hpp"
 #include "support/postgres_server.hpp"
 #include "support/test_plugins.hpp"
 
@@ -26,31 +26,20 @@ constexpr int64_t kBaseTime = 1'700'000'000'123'456'789;
 
 // A pipeline with one postgresql output, built from YAML and started; stopped (with a short
 // last flush) when it goes.
-class PgAgent {
+// The postgresql output on `server`, with `options` added to its own.
+class PgAgent : public sluice::testing::OutputPipeline {
  public:
   PgAgent(const PostgresServer& server, const std::string& options = "")
-      : config_(sluice::config::load_text(
-            "agent: {flush_interval: 100ms, metric_batch_size: 1000, metric_buffer_limit: 100000,"
-            " omit_hostname: true}\n"
-            "outputs:\n  - postgresql: {connection: \"" +
-                server.conninfo() + "\", retry_initial_backoff: 100ms, retry_max_backoff: 500ms" +
-                options + "}\n",
-            "postgresql-test.yaml")),
-        pipeline_(config_, SystemClock::instance()) {
-    pipeline_.start();
-  }
-  ~PgAgent() { pipeline_.stop(SystemClock::instance().now() + 2'000'000'000); }
-  void send(Batch batch) { REQUIRE(pipeline_.accept(std::move(batch))); }
-  sluice::pipeline::PluginStats& stats() { return pipeline_.outputs().at(0)->stats(); }
+      : OutputPipeline("  - postgresql: {connection: \"" + server.conninfo() +
+                           "\", retry_initial_backoff: 100ms, retry_max_backoff: 500ms" + options +
+                           "}\n",
+                       {.agent = "flush_interval: 100ms, metric_batch_size: 1000,"
+                                 " metric_buffer_limit: 100000"}) {}
   // Waits until `n` metrics in all were written or rejected.
   bool settled(uint64_t n, double seconds = 20) {
     return eventually([&] { return stats().metrics_written + stats().metrics_rejected >= n; },
                       seconds);
   }
-
- private:
-  sluice::config::Config config_;
-  Pipeline pipeline_;
 };
 
 // "name|type" per column of a table, in column order.

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "pipeline/pipeline.hpp"
+#include "support/output_pipeline.hpp"
 #include "support/prometheus_server.hpp"
 #include "support/test_plugins.hpp"
 
@@ -25,23 +25,11 @@ namespace {
 
 int64_t now_ns() { return SystemClock::instance().now(); }
 
-class PromAgent {
- public:
+// The prometheus_client output with `options`.
+struct PromAgent : sluice::testing::OutputPipeline {
   explicit PromAgent(const std::string& options)
-      : config_(sluice::config::load_text("agent: {flush_interval: 100ms, omit_hostname: true}\n"
-                                          "outputs:\n  - prometheus_client: {" +
-                                              options + "}\n",
-                                          "prometheus-test.yaml")),
-        pipeline_(config_, SystemClock::instance()) {
-    pipeline_.start();
-  }
-  ~PromAgent() { pipeline_.stop(SystemClock::instance().now() + 2'000'000'000); }
-  void send(Batch batch) { REQUIRE(pipeline_.accept(std::move(batch))); }
-  sluice::pipeline::PluginStats& stats() { return pipeline_.outputs().at(0)->stats(); }
-
- private:
-  sluice::config::Config config_;
-  Pipeline pipeline_;
+      : OutputPipeline("  - prometheus_client: {" + options + "}\n",
+                       {.agent = "flush_interval: 100ms"}) {}
 };
 
 // The labels of a query result's series, without the ones Prometheus adds (job, instance).

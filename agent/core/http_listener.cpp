@@ -9,6 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include <fmt/format.h>
+
 namespace sluice::core {
 namespace {
 
@@ -81,7 +83,7 @@ HttpListener::HttpListener() : impl_(std::make_unique<Impl>()) {}
 HttpListener::~HttpListener() { stop(); }
 
 std::string HttpListener::start(const HttpListenerOptions& options, Gate gate, Handler handler) {
-  stop();
+  stop_server();
   std::string host;
   int port = 0;
   if (!split_host_port(options.address, host, port)) {
@@ -194,7 +196,26 @@ std::string HttpListener::start(const HttpListenerOptions& options, Gate gate, H
   return "";
 }
 
+void HttpListener::serve(const HttpListenerOptions& options, Gate gate, Handler handler,
+                         Logger& log, BindRetry::Report report) {
+  binder_.start(
+      [this, &options, gate = std::move(gate), handler = std::move(handler), &log] {
+        std::string error = start(options, gate, handler);
+        if (error.empty()) {
+          log.info(fmt::format("listening on {}{} (port {})", options.address,
+                               options.tls.enabled() ? " with TLS" : "", port()));
+        }
+        return error;
+      },
+      std::move(report));
+}
+
 void HttpListener::stop() {
+  binder_.stop();
+  stop_server();
+}
+
+void HttpListener::stop_server() {
   if (!impl_->server) return;
   bool stopped = false;
   for (int i = 0; i < 10000 && !impl_->done; ++i) {

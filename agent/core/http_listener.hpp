@@ -14,7 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/bind_retry.hpp"
 #include "core/tls_server.hpp"
+#include "sluice/plugin.hpp"
 
 namespace sluice::core {
 
@@ -71,13 +73,22 @@ class HttpListener {
   // Binds and serves on threads of its own. Returns "" or why it could not (a bad address, the
   // port taken, a certificate that does not load).
   std::string start(const HttpListenerOptions& options, Gate gate, Handler handler);
-  // Stops serving and waits for the threads; does nothing when not started.
+  // As start(), for a service input (`options` must outlive the listener): once listening it
+  // says where in `log`; a failure goes to
+  // `report` and is retried in the background (a reload may still hold the port) until it
+  // binds or stop() is called.
+  void serve(const HttpListenerOptions& options, Gate gate, Handler handler, Logger& log,
+             BindRetry::Report report);
+  // Stops serving (and retrying) and waits for the threads; does nothing when not started.
   void stop();
   int port() const;  // the bound port
 
  private:
+  void stop_server();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  BindRetry binder_;
 };
 
 // Splits "host:port", ":port" or "[v6]:port"; false when it is none of these.

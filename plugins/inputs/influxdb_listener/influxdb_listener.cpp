@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "core/bind_retry.hpp"
 #include "core/http_listener.hpp"
 #include "core/listener_support.hpp"
 #include "plugin/format_factory.hpp"
@@ -129,24 +128,13 @@ class InfluxdbListener final : public ServiceInput {
 
   void start(Accumulator& acc) override {
     acc_ = &acc;
-    binder_.start(
-        [this] {
-          std::string error = server_.start(
-              http_, [this](const core::HttpListenerRequest& r) { return gate(r); },
-              [this](core::HttpListenerRequest& r) { return handle(r); });
-          if (error.empty()) {
-            log_.info(fmt::format("listening on {}{} (port {})", http_.address,
-                                  http_.tls.enabled() ? " with TLS" : "", server_.port()));
-          }
-          return error;
-        },
+    server_.serve(
+        http_, [this](const core::HttpListenerRequest& r) { return gate(r); },
+        [this](core::HttpListenerRequest& r) { return handle(r); }, log_,
         [this](const std::string& why) { acc_->add_error(why); });
   }
 
-  void stop() override {
-    binder_.stop();
-    server_.stop();
-  }
+  void stop() override { server_.stop(); }
 
  private:
   bool needs_auth(const std::string& path) const {
@@ -263,7 +251,6 @@ class InfluxdbListener final : public ServiceInput {
   std::array<std::unique_ptr<core::ParserPool>, 4> pools_;
   Accumulator* acc_ = nullptr;
   core::HttpListener server_;
-  core::BindRetry binder_;  // last: stopped first
 };
 
 }  // namespace

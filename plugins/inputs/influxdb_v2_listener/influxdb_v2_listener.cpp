@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "core/bind_retry.hpp"
 #include "core/http_listener.hpp"
 #include "core/listener_support.hpp"
 #include "core/tls_server.hpp"
@@ -99,24 +98,13 @@ class InfluxdbV2Listener final : public ServiceInput {
   void start(Accumulator& acc) override {
     acc_ = &acc;
     started_ = std::chrono::system_clock::now();
-    binder_.start(
-        [this] {
-          std::string error = server_.start(
-              http_, [this](const core::HttpListenerRequest& r) { return gate(r); },
-              [this](core::HttpListenerRequest& r) { return handle(r); });
-          if (error.empty()) {
-            log_.info(fmt::format("listening on {}{} (port {})", http_.address,
-                                  http_.tls.enabled() ? " with TLS" : "", server_.port()));
-          }
-          return error;
-        },
+    server_.serve(
+        http_, [this](const core::HttpListenerRequest& r) { return gate(r); },
+        [this](core::HttpListenerRequest& r) { return handle(r); }, log_,
         [this](const std::string& why) { acc_->add_error(why); });
   }
 
-  void stop() override {
-    binder_.stop();
-    server_.stop();
-  }
+  void stop() override { server_.stop(); }
 
  private:
   std::optional<core::HttpListenerResponse> gate(const core::HttpListenerRequest& r) {
@@ -216,7 +204,6 @@ class InfluxdbV2Listener final : public ServiceInput {
   Accumulator* acc_ = nullptr;
   std::chrono::system_clock::time_point started_;
   core::HttpListener server_;
-  core::BindRetry binder_;  // last: stopped first
 };
 
 }  // namespace

@@ -39,4 +39,28 @@ WriteResult write_with_failover(size_t count, size_t& current, Attempt attempt,
   return WriteResult::retry("no URL took the batch: " + errors, after);
 }
 
+// Writes each body that has text with write_with_failover(post(i, body)), logging each move to
+// the next URL. The batch's verdict: the first retry at once (bodies already written go again
+// with the retried batch; InfluxDB keeps one point per series and timestamp, so the repeat
+// overwrites them with the same values), else a split (it redoes the whole batch), else the first
+// rejection, else ok.
+template <typename Bodies, typename Post>
+WriteResult write_bodies_with_failover(const Bodies& bodies, size_t count, size_t& current,
+                                       Post post, Logger& log) {
+  WriteResult verdict = WriteResult::ok();
+  for (const auto& body : bodies) {
+    if (body.text.empty()) continue;
+    WriteResult result = write_with_failover(
+        count, current, [&](size_t i) { return post(i, body); },
+        [&](const std::string& error) { log.warn(error + "; trying the next URL"); });
+    if (result.status == WriteResult::Status::kRetry) return result;
+    if (result.status == WriteResult::Status::kSplit ||
+        (result.status == WriteResult::Status::kReject &&
+         verdict.status == WriteResult::Status::kOk)) {
+      verdict = std::move(result);
+    }
+  }
+  return verdict;
+}
+
 }  // namespace sluice::core

@@ -99,25 +99,9 @@ class InfluxDbOutput final : public Output {
 
   WriteResult write(std::span<const Metric> batch) override {
     core::serialize_routed(batch, routes_, serialize_, bodies_);
-    WriteResult verdict = WriteResult::ok();
-    for (const core::RoutedBody& body : bodies_) {
-      if (body.text.empty()) continue;
-      WriteResult result = core::write_with_failover(
-          urls_.size(), current_, [&](size_t i) { return post(i, body); },
-          [&](const std::string& error) {
-            log_.warn(fmt::format("{}; trying the next URL", error));
-          });
-      // Bodies already written go again with the retried batch: InfluxDB keeps one point per
-      // series and timestamp, so the repeat overwrites them with the same values.
-      if (result.status == WriteResult::Status::kRetry) return result;
-      // A split redoes the whole batch, so it outranks a rejection of one body.
-      if (result.status == WriteResult::Status::kSplit ||
-          (result.status == WriteResult::Status::kReject &&
-           verdict.status == WriteResult::Status::kOk)) {
-        verdict = std::move(result);
-      }
-    }
-    return verdict;
+    return core::write_bodies_with_failover(
+        bodies_, urls_.size(), current_,
+        [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
   }
 
  private:

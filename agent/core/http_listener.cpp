@@ -1,5 +1,7 @@
 #include "core/http_listener.hpp"
 
+#include "core/http_server_thread.hpp"
+
 #include <httplib.h>
 #include <strings.h>
 
@@ -72,10 +74,7 @@ bool split_host_port(std::string_view text, std::string& host, int& port) {
 }
 
 struct HttpListener::Impl {
-  std::unique_ptr<httplib::Server> server;
-  std::thread thread;
-  std::atomic<bool> done{false};
-  int port = 0;
+  HttpServerThread runner;
 };
 
 HttpListener::HttpListener() : impl_(std::make_unique<Impl>()) {}
@@ -171,27 +170,8 @@ std::string HttpListener::start(const HttpListenerOptions& options, Gate gate, H
   server->Get(".*", without_body);
   server->Options(".*", without_body);
 
-  std::string bind_host = host.empty() ? "0.0.0.0" : host;
-  bool bound = false;
-  if (port == 0) {
-    port = server->bind_to_any_port(bind_host);
-    bound = port > 0;
-  } else {
-    bound = server->bind_to_port(bind_host, port);
-  }
-  if (!bound) {
+  if (!impl_->runner.start(std::move(server), host.empty() ? "0.0.0.0" : host, port)) {
     return "cannot listen on " + options.address + ": " + std::strerror(errno);
-  }
-  impl_->server = std::move(server);
-  impl_->port = port;
-  impl_->done = false;
-  impl_->thread = std::thread([impl = impl_.get()] {
-    impl->server->listen_after_bind();
-    impl->done = true;
-  });
-  // stop() only acts on a running server: wait until it runs.
-  for (int i = 0; i < 5000 && !impl_->server->is_running() && !impl_->done; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return "";
 }
@@ -215,20 +195,8 @@ void HttpListener::stop() {
   stop_server();
 }
 
-void HttpListener::stop_server() {
-  if (!impl_->server) return;
-  bool stopped = false;
-  for (int i = 0; i < 10000 && !impl_->done; ++i) {
-    if (!stopped && impl_->server->is_running()) {
-      impl_->server->stop();
-      stopped = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (impl_->thread.joinable()) impl_->thread.join();
-  impl_->server.reset();
-}
+void HttpListener::stop_server() { impl_->runner.stop(); }
 
-int HttpListener::port() const { return impl_->port; }
+int HttpListener::port() const { return impl_->runner.port(); }
 
 }  // namespace sluice::core

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <thread>
 
+#include "core/http_server_thread.hpp"
+
 namespace sluice::outputs::prometheus_client {
 namespace {
 
@@ -122,10 +124,7 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
 }
 
 struct HttpEndpoint::Impl {
-  std::unique_ptr<httplib::Server> server;
-  std::thread thread;
-  std::atomic<bool> done{false};
-  int port = 0;
+  core::HttpServerThread runner;
 };
 
 HttpEndpoint::HttpEndpoint() : impl_(std::make_unique<Impl>()) {}
@@ -169,48 +168,16 @@ std::string HttpEndpoint::start(const ListenAddress& address, const TlsFiles& tl
       });
 
   std::string host = address.host.empty() ? "0.0.0.0" : address.host;
-  int port = address.port;
-  bool bound = false;
-  if (port == 0) {
-    port = server->bind_to_any_port(host);
-    bound = port > 0;
-  } else {
-    bound = server->bind_to_port(host, port);
-  }
-  if (!bound) return "cannot listen on " + address.text() + ": " + bind_failure(host, port);
-
-  impl_->server = std::move(server);
-  impl_->port = port;
-  impl_->done = false;
-  impl_->thread = std::thread([impl = impl_.get()] {
-    impl->server->listen_after_bind();
-    impl->done = true;
-  });
-  // stop() only works once the server runs; waiting here makes it reliable.
-  for (int i = 0; i < 5000 && !impl_->server->is_running() && !impl_->done; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!impl_->runner.start(std::move(server), host, address.port)) {
+    return "cannot listen on " + address.text() + ": " + bind_failure(host, address.port);
   }
   return "";
 }
 
-void HttpEndpoint::stop() {
-  if (!impl_->server) return;
-  // cpp-httplib's stop() acts only on a running server and must be called once: wait for the
-  // thread to be running (start() already did, so this is quick), stop once, then wait.
-  bool stopped = false;
-  for (int i = 0; i < 10000 && !impl_->done; ++i) {
-    if (!stopped && impl_->server->is_running()) {
-      impl_->server->stop();
-      stopped = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (impl_->thread.joinable()) impl_->thread.join();
-  impl_->server.reset();
-}
+void HttpEndpoint::stop() { impl_->runner.stop(); }
 
-bool HttpEndpoint::running() const { return impl_->server != nullptr && !impl_->done; }
+bool HttpEndpoint::running() const { return impl_->runner.running(); }
 
-int HttpEndpoint::port() const { return impl_->port; }
+int HttpEndpoint::port() const { return impl_->runner.port(); }
 
 }  // namespace sluice::outputs::prometheus_client

@@ -589,6 +589,57 @@ class AbiSerializer final : public Serializer {
   abi::ViewBuilder views_;
 };
 
+// What a parser plugin adds to: its metrics go into the caller's batch (a metric without a time
+// gets the time the caller gave), and each bad record it reports is a parse error of its own,
+// so the input counts it rejected and goes on with the rest of the message.
+class ParseAccumulator final : public Accumulator {
+ public:
+  ParseAccumulator(int64_t now, Batch& out, std::vector<ParseError>& errors)
+      : now_(now), out_(out), errors_(errors) {}
+  void add(Metric metric) override {
+    if (metric.time() == 0) metric.set_time(now_);
+    out_.push_back(std::move(metric));
+  }
+  void add_error(std::string_view message) override {
+    errors_.push_back(ParseError{0, 0, std::string(message)});
+  }
+  int64_t time() const override { return now_; }
+
+ private:
+  int64_t now_;
+  Batch& out_;
+  std::vector<ParseError>& errors_;
+};
+
+class AbiParser final : public Parser {
+ public:
+  AbiParser(const sluice_plugin& d, const PluginContext& context)
+      : instance_(d, context),
+        callbacks_(callbacks_of<sluice_parser_callbacks>(d)),
+        splits_on_lines_((d.flags & SLUICE_PLUGIN_SPLITS_ON_LINES) != 0) {}
+  void parse(std::string_view data, int64_t now, Batch& out,
+             std::vector<ParseError>& errors) override {
+    ParseAccumulator acc(now, out, errors);
+    HostError error;
+    sluice_status s = callbacks_.parse(instance_.get(), to_str(data), cast<sluice_accumulator>(&acc),
+                                       c_error(error));
+    // A failed call loses the rest of this message only: it is one more error, not an
+    // exception that would stop the input.
+    if (s != SLUICE_OK) {
+      errors.push_back(ParseError{0, 0,
+                                  error.message.empty()
+                                      ? "parse failed (status " + std::to_string(s) + ")"
+                                      : error.message});
+    }
+  }
+  bool splits_on_lines() const override { return splits_on_lines_; }
+
+ private:
+  AbiInstance instance_;
+  const sluice_parser_callbacks& callbacks_;
+  bool splits_on_lines_;
+};
+
 // ---- Checks of descriptors ----------------------------------------------------------------
 
 // The size of a struct up to and including `member`: what a 1.0 library provides at least.
@@ -666,8 +717,16 @@ std::string check_callbacks(const sluice_plugin& d) {
       }
       return "";
     }
-    case SLUICE_KIND_PARSER:
-      return "parser plugins are not supported by this agent yet (no input reads a data_format)";
+    case SLUICE_KIND_PARSER: {
+      if (size < SLUICE_SIZE_THROUGH(sluice_parser_callbacks, parse)) {
+        return too_small("parser callbacks", size,
+                         SLUICE_SIZE_THROUGH(sluice_parser_callbacks, parse));
+      }
+      if (callbacks_of<sluice_parser_callbacks>(d).parse == nullptr) {
+        return "a parser without parse()";
+      }
+      return "";
+    }
     default:
       return "unknown kind " + std::to_string(d.kind);
   }
@@ -683,6 +742,8 @@ Kind registry_kind(uint32_t kind) {
       return Kind::kOutput;
     case SLUICE_KIND_SERIALIZER:
       return Kind::kSerializer;
+    case SLUICE_KIND_PARSER:
+      return Kind::kParser;
     default:
       return Kind::kInput;
   }
@@ -804,6 +865,11 @@ PluginInfo plugin_info(const sluice_plugin& d, const std::string& origin,
     case SLUICE_KIND_SERIALIZER:
       info.create_serializer = [descriptor](const PluginContext& c) -> std::unique_ptr<Serializer> {
         return std::make_unique<AbiSerializer>(*descriptor, c);
+      };
+      break;
+    case SLUICE_KIND_PARSER:
+      info.create_parser = [descriptor](const PluginContext& c) -> std::unique_ptr<Parser> {
+        return std::make_unique<AbiParser>(*descriptor, c);
       };
       break;
     default:

@@ -48,7 +48,6 @@ struct Library {
   void* handle = nullptr;  // set once loaded, never closed
   std::string version;
   std::vector<PluginInfo> plugins;
-  std::vector<std::string> notes;  // descriptors left out, e.g. of kinds this agent lacks
 };
 
 struct Store {
@@ -116,12 +115,6 @@ std::string open_library(const std::string& path, Library& lib) {
   std::set<std::pair<Kind, std::string>> names;
   for (uint32_t i = 0; i < d->plugin_count; ++i) {
     const sluice_plugin* p = d->plugins[i];
-    if (p != nullptr && p->struct_size >= SLUICE_SIZE_THROUGH(sluice_plugin, kind) &&
-        p->abi_major == SLUICE_ABI_MAJOR && p->kind == SLUICE_KIND_PARSER) {
-      lib.notes.push_back(std::string("plugin \"") + (p->name != nullptr ? p->name : "?") +
-                          "\" left out: parser plugins are not supported by this agent yet");
-      continue;
-    }
     if (std::string why = check_descriptor(p); !why.empty()) {
       return refuse("plugin " + std::to_string(i) + ": " + why);
     }
@@ -256,9 +249,6 @@ PluginSet load_plugins(const std::vector<std::string>& dirs, LoadErrorPolicy pol
       if (!lib.refusal.empty()) {
         refuse(path, lib.refusal);
         continue;
-      }
-      for (const std::string& note : lib.notes) {
-        set.warnings.push_back("plugin library " + path + ": " + note);
       }
       chosen.emplace_back(canonical, &lib);
     }

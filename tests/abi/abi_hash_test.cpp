@@ -25,6 +25,7 @@ struct KnownVersion {
 // sluice_host_api), SLUICE_ABI_MAJOR for anything else; then add the new line.
 constexpr KnownVersion kKnownVersions[] = {
     {1, 0, 0x9a9f4e20572cf75bULL},
+    {1, 1, 0xcb7a674533a3cec0ULL},  // SLUICE_PLUGIN_SPLITS_ON_LINES
 };
 
 std::string read_header() {

@@ -132,7 +132,7 @@ TEST_CASE("a refused library stops the agent, or is skipped when the config says
                              (work / "a.yaml").string());
   CHECK(refused.exit_code == 1);
   CHECK(contains(refused.output, "sluice: plugin library " + broken +
-                                     ": built for plugin ABI 2, this agent has ABI 1.0"));
+                                     ": built for plugin ABI 2, this agent has ABI 1.1"));
 
   write(work / "skip.yaml",
         "agent:\n  plugin_load_error: skip\ninputs:\n  - numbers:\n      path: /dev/null\n");
@@ -241,4 +241,32 @@ TEST_CASE("a library copied into the plugin folder is picked up on SIGHUP") {
   CHECK(contains(read_text(work / "log"), "configuration reloaded"));
   agent.signal(SIGTERM);
   CHECK(agent.wait_exit(30) == 0);
+}
+
+TEST_CASE("a parser from a library is a data_format of the agent's own inputs") {
+  fs::path work = work_dir("parser");
+  fs::path plugins =
+      plugin_folder("agent-parser", {sluice::testing::abi_module("abi_c_plugins")});
+  write(work / "values.txt", "load 0.25\nnot-a-pair\nmem 2048\n");
+  write(work / "sluice.yaml", "agent:\n  omit_hostname: true\n"
+                              "inputs:\n  - file:\n      files: [" +
+                                  (work / "values.txt").string() +
+                                  "]\n      data_format: c_parser\n"
+                                  "outputs:\n  - file:\n      files: [" +
+                                  (work / "out.lp").string() + "]\n");
+  std::string flags =
+      " --plugin-dir " + plugins.string() + " --config " + (work / "sluice.yaml").string();
+  auto once = run_command(kSluice + " once" + flags);
+  INFO(once.output);
+  REQUIRE(once.exit_code == 0);
+  std::string out = read_text(work / "out.lp");
+  CHECK(contains(out, "load value=0.25 "));
+  CHECK(contains(out, "mem value=2048 "));
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);
+  // The bad line is rejected with the format and the plugin's words, and the rest went on.
+  CHECK(contains(once.output, "data_format c_parser: line 2: \"not-a-pair\" is not \"name value\""));
+  // Without the library the format is unknown, named as such.
+  auto unknown = run_command(kSluice + " check --config " + (work / "sluice.yaml").string());
+  CHECK(unknown.exit_code == 1);
+  CHECK(contains(unknown.output, "c_parser"));
 }

@@ -40,6 +40,12 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+class QuietLogger final : public sluice::Logger {
+ public:
+  void log(sluice::LogLevel, std::string_view) override {}
+  bool enabled(sluice::LogLevel) const override { return false; }
+};
+
 }  // namespace
 
 TEST_CASE("the example libraries load and join the built-ins") {
@@ -90,7 +96,7 @@ TEST_CASE("a broken library is refused with the file and the reason") {
     std::string reason;
   };
   const Case cases[] = {
-      {SLUICE_EXAMPLE_BROKEN_ABI, "built for plugin ABI 2, this agent has ABI 1.0"},
+      {SLUICE_EXAMPLE_BROKEN_ABI, "built for plugin ABI 2, this agent has ABI 1.1"},
       {abi_variant("no_init"), "no symbol sluice_plugin_init"},
       {abi_variant("small_library"), "library descriptor too small: struct_size 12"},
       {abi_variant("small_plugin"), "plugin 0: descriptor too small: struct_size 8"},
@@ -196,15 +202,32 @@ TEST_CASE("files and folders others could write to are refused") {
   }
 }
 
-TEST_CASE("plugin kinds this agent cannot use are left out with a note") {
+TEST_CASE("a parser written against the C ABI alone reads lines and reports each bad one") {
   fs::path dir = plugin_folder("c-plugins", {abi_module("abi_c_plugins")});
   PluginSet set = load_plugins({dir.string()}, LoadErrorPolicy::kError);
-  CHECK(set.registry->find(Kind::kProcessor, "c_tagger") != nullptr);
-  REQUIRE(set.warnings.size() == 1);
-  CHECK(
-      contains(set.warnings[0], "plugin \"c_parser\" left out: parser plugins are not supported"));
+  CHECK(set.warnings.empty());
   REQUIRE(set.libraries.size() == 1);
   CHECK(set.libraries[0].version == "2.3.4");
+  CHECK(set.registry->find(Kind::kProcessor, "c_tagger") != nullptr);
+  const sluice::plugin::PluginInfo* info = set.registry->find(Kind::kParser, "c_parser");
+  REQUIRE(info != nullptr);
+  CHECK(info->library_kind == "parser");
+
+  sluice::Options none;
+  QuietLogger log;
+  std::unique_ptr<sluice::Parser> parser = info->create_parser({none, log});
+  CHECK(parser->splits_on_lines());
+  sluice::Batch out;
+  std::vector<sluice::ParseError> errors;
+  parser->parse("load 0.5\nload\nmem 1e3", 123, out, errors);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].name() == "load");
+  CHECK(std::get<double>(*out[0].field("value")) == 0.5);
+  CHECK(out[0].time() == 123);
+  CHECK(out[1].name() == "mem");
+  CHECK(std::get<double>(*out[1].field("value")) == 1000.0);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].reason == "line 2: \"load\" is not \"name value\"");
 }
 
 TEST_CASE("a folder that does not exist is noted, and files other than *.so are ignored") {

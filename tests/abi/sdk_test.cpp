@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,12 @@ class ModeProcessor final : public sluice::Processor {
           if (const int64_t* i = std::get_if<int64_t>(v)) m.set_field("squared", *i * *i);
         }
       }
+    } else if (mode_ == "negate_in_place") {
+      // Writes through the field itself: no field or tag is added, nothing moves.
+      for (Metric& m : batch) {
+        if (sluice::Field* f = m.find_field("value")) f->value = -std::get<int64_t>(f->value);
+      }
+      if (!batch.empty()) batch.back().mutable_fields().front().key = "renamed";
     } else if (mode_ == "drop_odd") {
       Batch kept;
       for (size_t i = 0; i < batch.size(); i += 2) kept.push_back(std::move(batch[i]));
@@ -348,6 +355,15 @@ TEST_CASE("changed, dropped, reordered and new metrics come back as the plugin l
   CHECK(std::get<int64_t>(*squared[2].field("squared")) == 9);
   CHECK(squared[2].tag("host") == "h");
 
+  // Changes made in place, through the field's own storage, are no less changes.
+  Options negate = mode("negate_in_place");
+  Batch negated = lib[0].create_processor(PluginContext{negate, log})->process(in);
+  REQUIRE(negated.size() == 4);
+  CHECK(std::get<int64_t>(*negated[0].field("value")) == -1);
+  CHECK(std::get<int64_t>(*negated[2].field("value")) == -3);
+  CHECK(negated[3].field("value") == nullptr);
+  CHECK(std::get<int64_t>(*negated[3].field("renamed")) == -4);
+
   Options drop = mode("drop_odd");
   Batch dropped = lib[0].create_processor(PluginContext{drop, log})->process(in);
   CHECK(dropped == Batch{numbered(1), numbered(3)});
@@ -468,6 +484,58 @@ TEST_CASE("an aggregator adds, pushes and resets through the boundary") {
   CHECK(std::get<int64_t>(*acc.metrics[0].field("sum")) == 7);
   CHECK(acc.metrics[0].time() == 42);
   CHECK(std::get<int64_t>(*acc.metrics[1].field("sum")) == 0);
+}
+
+// "key=value" lines: a metric kv with that integer field; a line without '=' or with a value
+// that is not an integer is reported with its line and column.
+class KvParser final : public sluice::Parser {
+ public:
+  void parse(std::string_view data, int64_t now, Batch& out,
+             std::vector<sluice::ParseError>& errors) override {
+    size_t line = 0;
+    while (!data.empty()) {
+      ++line;
+      size_t end = data.find('\n');
+      std::string_view text = data.substr(0, end);
+      data = end == std::string_view::npos ? std::string_view() : data.substr(end + 1);
+      size_t eq = text.find('=');
+      if (eq == std::string_view::npos) {
+        errors.push_back({line, 1, "no '='"});
+        continue;
+      }
+      int64_t value = 0;
+      auto [ptr, ec] = std::from_chars(text.data() + eq + 1, text.data() + text.size(), value);
+      if (ec != std::errc() || ptr != text.data() + text.size()) {
+        errors.push_back({line, eq + 2, "not an integer"});
+        continue;
+      }
+      Metric m("kv", line == 1 ? 0 : now + 1);  // the first without a time, the agent's then
+      m.set_field(std::string(text.substr(0, eq)), value);
+      out.push_back(std::move(m));
+    }
+  }
+  bool splits_on_lines() const override { return true; }
+};
+
+TEST_CASE("a parser's metrics and bad records cross the boundary, positions in the words") {
+  Library lib = make_library({sdk::plugin<KvParser>("kv", "key=value lines", {},
+                                                    SLUICE_PLUGIN_SPLITS_ON_LINES)});
+  CHECK(lib[0].kind == plugin::Kind::kParser);
+  RecordingLogger log;
+  Options none;
+  auto parser = lib[0].create_parser(PluginContext{none, log});
+  CHECK(parser->splits_on_lines());
+  Batch out;
+  std::vector<sluice::ParseError> errors;
+  parser->parse("a=1\nnonsense\nb=x\nc=3", 500, out, errors);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].time() == 500);  // time 0 became the message's time
+  CHECK(std::get<int64_t>(*out[0].field("a")) == 1);
+  CHECK(out[1].time() == 501);
+  CHECK(std::get<int64_t>(*out[1].field("c")) == 3);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].reason == "line 2, column 1: no '='");
+  CHECK(errors[1].reason == "line 3, column 3: not an integer");
 }
 
 TEST_CASE("a serializer appends to the agent's buffer") {

@@ -47,19 +47,29 @@ class Metric {
       : name_(std::move(name)), time_ns_(time_ns), type_(type) {}
 
   const std::string& name() const { return name_; }
-  void set_name(std::string name) { name_ = std::move(name); }
+  void set_name(std::string name) {
+    ++revision_;
+    name_ = std::move(name);
+  }
 
   int64_t time() const { return time_ns_; }
-  void set_time(int64_t time_ns) { time_ns_ = time_ns; }
+  void set_time(int64_t time_ns) {
+    ++revision_;
+    time_ns_ = time_ns;
+  }
 
   ValueType type() const { return type_; }
-  void set_type(ValueType type) { type_ = type; }
+  void set_type(ValueType type) {
+    ++revision_;
+    type_ = type;
+  }
 
   const std::vector<Tag>& tags() const { return tags_; }
   const std::vector<Field>& fields() const { return fields_; }
 
   // Tags: inserting keeps the order sorted; an existing key gets the new value.
   void set_tag(std::string_view key, std::string_view value) {
+    ++revision_;
     auto it = tag_lower_bound(key);
     if (it != tags_.end() && it->key == key) {
       it->value.assign(value);
@@ -74,6 +84,7 @@ class Metric {
   }
   bool has_tag(std::string_view key) const { return tag(key).has_value(); }
   bool remove_tag(std::string_view key) {
+    ++revision_;
     auto it = tag_lower_bound(key);
     if (it == tags_.end() || it->key != key) return false;
     tags_.erase(it);
@@ -82,15 +93,18 @@ class Metric {
   // Removes every tag for which keep(tag) is false.
   template <typename Pred>
   void retain_tags(Pred keep) {
+    ++revision_;
     std::erase_if(tags_, [&](const Tag& t) { return !keep(t); });
   }
   // Appends a tag without the sorted-order search. The caller guarantees that `key` sorts after
   // every tag already present (parsers of sorted input use this); otherwise use set_tag.
   void append_sorted_tag(std::string key, std::string value) {
+    ++revision_;
     tags_.push_back(Tag{std::move(key), std::move(value)});
   }
   void reserve_tags(size_t n) { tags_.reserve(n); }
   void sort_tags() {
+    ++revision_;
     std::stable_sort(tags_.begin(), tags_.end(),
                      [](const Tag& a, const Tag& b) { return a.key < b.key; });
     // A later duplicate wins, as with set_tag.
@@ -101,6 +115,7 @@ class Metric {
 
   // Fields: an existing key gets the new value, a new key is appended.
   void set_field(std::string_view key, FieldValue value) {
+    ++revision_;
     if (Field* f = find_field(key)) {
       f->value = std::move(value);
     } else {
@@ -109,6 +124,7 @@ class Metric {
   }
   // Appends without looking for an existing key; the caller guarantees the key is new.
   void append_field(std::string key, FieldValue value) {
+    ++revision_;
     fields_.push_back(Field{std::move(key), std::move(value)});
   }
   void reserve_fields(size_t n) { fields_.reserve(n); }
@@ -118,13 +134,16 @@ class Metric {
     }
     return nullptr;
   }
+  // Counts as a change: the caller may write through the pointer.
   Field* find_field(std::string_view key) {
+    ++revision_;
     for (Field& f : fields_) {
       if (f.key == key) return &f;
     }
     return nullptr;
   }
   bool remove_field(std::string_view key) {
+    ++revision_;
     auto it = std::find_if(fields_.begin(), fields_.end(),
                            [&](const Field& f) { return f.key == key; });
     if (it == fields_.end()) return false;
@@ -133,9 +152,19 @@ class Metric {
   }
   template <typename Pred>
   void retain_fields(Pred keep) {
+    ++revision_;
     std::erase_if(fields_, [&](const Field& f) { return !keep(f); });
   }
-  std::vector<Field>& mutable_fields() { return fields_; }
+  // Counts as a change: the caller may write through the reference.
+  std::vector<Field>& mutable_fields() {
+    ++revision_;
+    return fields_;
+  }
+
+  // Grows with every call that may change the content (set_*, remove_*, append_*, find_field,
+  // mutable_fields...); copies and moves carry it along. Lets a stage that handed metrics to
+  // code it does not control tell, without comparing, that one came back untouched.
+  uint32_t revision() const { return revision_; }
 
   // The delivery group of a tracked metric (null for most metrics).
   const DeliveryHandle& delivery() const { return delivery_; }
@@ -162,6 +191,7 @@ class Metric {
   std::vector<Field> fields_;
   int64_t time_ns_ = 0;
   ValueType type_ = ValueType::kUntyped;
+  uint32_t revision_ = 0;  // sits in type_'s padding: no bigger metric
   DeliveryHandle delivery_;
 };
 

@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #define SLUICE_ABI_MAJOR 1
-#define SLUICE_ABI_MINOR 0
+#define SLUICE_ABI_MINOR 1
 
 /* Marks the one exported function; build plugins with -fvisibility=hidden so that nothing else
  * is exported. */
@@ -298,13 +298,19 @@ typedef struct sluice_serializer_callbacks {
 
 typedef struct sluice_parser_callbacks {
   uint32_t struct_size;
-  /* Parses `data` (borrowed) and adds the metrics it holds to `acc`. */
+  /* Parses one message, `data` (borrowed), and adds the metrics it holds to `acc`; a metric
+   * with time_ns 0 gets accumulator_time(acc). Each bad record is reported with
+   * accumulator_add_error (the input counts it rejected) and the rest of the message is read
+   * on. Returning an error ends this message only. */
   sluice_status (*parse)(void* instance, sluice_str data, sluice_accumulator* acc,
                          sluice_error* error);
 } sluice_parser_callbacks;
 
 /* Flags of a plugin. */
 #define SLUICE_PLUGIN_NEEDS_PREVIOUS_GATHER 1u /* inputs reporting differences between gathers */
+/* parsers: any run of complete lines is a message on its own (as line protocol), so a stream
+ * input may hand over many lines at once instead of one by one. Since ABI 1.1. */
+#define SLUICE_PLUGIN_SPLITS_ON_LINES 2u
 
 /* One plugin. Static, as everything it points to. */
 struct sluice_plugin {

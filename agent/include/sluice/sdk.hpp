@@ -400,6 +400,19 @@ struct Instance {
   std::string text;
   MetricBatch view_batch;  // a ViewProcessor's, reused from call to call
 
+  // What a Processor was handed: a metric that comes back with the same field storage at the
+  // same revision is that metric untouched (moved along, never changed), which is cheaper to
+  // know than comparing it with the agent's view.
+  struct Handed {
+    const Field* fields = nullptr;
+    uint32_t revision = 0;
+    bool untouched(const Metric& m) const {
+      return fields != nullptr && m.fields().data() == fields && m.revision() == revision;
+    }
+  };
+  std::vector<Handed> handed;  // a Processor's, reused from call to call
+  std::vector<ParseError> parse_errors;  // a Parser's, reused from call to call
+
   // Turns borrowed views into the batch the plugin gets.
   Batch take_batch(const sluice_metric* const* metrics, size_t count) {
     Batch batch = std::move(pool);
@@ -496,12 +509,17 @@ struct ProcessorGlue {
                                sluice_emitter* out, sluice_error* error) noexcept {
     Instance<T>& in = self<T>(p);
     return guard(in.host, error, [&] {
-      Batch result = in.plugin->process(in.take_batch(metrics, count));
+      Batch batch = in.take_batch(metrics, count);
+      in.handed.resize(count);
+      for (size_t k = 0; k < count; ++k) {
+        in.handed[k] = {batch[k].fields().data(), batch[k].revision()};
+      }
+      Batch result = in.plugin->process(std::move(batch));
       size_t cursor = 0;
       for (const Metric& m : result) {
         size_t found = count;
         for (size_t k = cursor; k < count && k < cursor + kLookahead; ++k) {
-          if (abi::same(m, *metrics[k])) {
+          if (in.handed[k].untouched(m) || abi::same(m, *metrics[k])) {
             found = k;
             break;
           }
@@ -708,6 +726,40 @@ struct SerializerGlue {
   }
 };
 
+template <typename T>
+struct ParserGlue {
+  static sluice_status parse(void* p, sluice_str data, sluice_accumulator* acc,
+                             sluice_error* error) noexcept {
+    Instance<T>& in = self<T>(p);
+    return guard(in.host, error, [&] {
+      Batch batch = std::move(in.pool);
+      batch.clear();
+      in.parse_errors.clear();
+      in.plugin->parse(to_view(data), in.host->accumulator_time(acc), batch, in.parse_errors);
+      for (const Metric& m : batch) {
+        abi::with_view(m, [&](const sluice_metric& v) { in.host->accumulator_add(acc, &v); });
+      }
+      // The C ABI reports a bad record as a message: its position goes into the words.
+      for (const ParseError& e : in.parse_errors) {
+        std::string text;
+        if (e.line > 0) text += "line " + std::to_string(e.line);
+        if (e.column > 0) text += (text.empty() ? "column " : ", column ") + std::to_string(e.column);
+        if (!text.empty()) text += ": ";
+        text += e.reason;
+        in.host->accumulator_add_error(acc, to_str(text));
+      }
+      in.give_back(std::move(batch));
+      return SLUICE_OK;
+    });
+  }
+  static const void* callbacks(void* storage) {
+    auto* cb = new (storage) sluice_parser_callbacks{};
+    cb->struct_size = sizeof(sluice_parser_callbacks);
+    cb->parse = &parse;
+    return cb;
+  }
+};
+
 template <typename>
 inline constexpr bool kAlwaysFalse = false;
 
@@ -767,10 +819,14 @@ PluginSpec plugin(std::string_view name, std::string_view description,
   } else if constexpr (std::is_base_of_v<Serializer, T>) {
     spec.kind = SLUICE_KIND_SERIALIZER;
     spec.callbacks = &detail::SerializerGlue<T>::callbacks;
+  } else if constexpr (std::is_base_of_v<Parser, T>) {
+    spec.kind = SLUICE_KIND_PARSER;
+    spec.callbacks = &detail::ParserGlue<T>::callbacks;
   } else {
     static_assert(detail::kAlwaysFalse<T>,
                   "a plugin class derives from sluice::Input, ServiceInput, Processor, "
-                  "Aggregator, Output or Serializer, or from sluice::sdk::ViewProcessor");
+                  "Aggregator, Output, Serializer or Parser, or from "
+                  "sluice::sdk::ViewProcessor");
   }
   return spec;
 }

@@ -1,6 +1,8 @@
 /* Plugins written against the C ABI alone: a processor that changes metrics in place through the
- * host, drops some, reorders on request and adds a summary; and a parser, a kind this agent
- * cannot use yet, which the loader leaves out with a note. */
+ * host, drops some, reorders on request and adds a summary; and a parser of "name value" lines
+ * that reports each bad line and reads on. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sluice/plugin_abi.h"
@@ -85,12 +87,61 @@ static sluice_status process(void* instance, const sluice_metric* const* metrics
   return SLUICE_OK;
 }
 
+static int parser_instance;
+
+static void* create_parser(const sluice_create_args* args, sluice_error* error) {
+  (void)args;
+  (void)error;
+  return &parser_instance;
+}
+
+/* One line "name value": a metric `name` with the float field value; time 0, so the agent gives
+ * it the message's time. */
+static void parse_line(const char* line, size_t size, size_t number, sluice_accumulator* acc) {
+  char text[256], message[320];
+  char* space;
+  char* end;
+  double value;
+  sluice_field field;
+  sluice_metric m;
+  if (size == 0) return;
+  if (size >= sizeof text) {
+    snprintf(message, sizeof message, "line %zu: longer than %zu bytes", number, sizeof text - 1);
+    host->accumulator_add_error(acc, str(message));
+    return;
+  }
+  memcpy(text, line, size);
+  text[size] = '\0';
+  space = strchr(text, ' ');
+  value = space != NULL ? strtod(space + 1, &end) : 0;
+  if (space == NULL || space == text || end == space + 1 || *end != '\0') {
+    snprintf(message, sizeof message, "line %zu: \"%s\" is not \"name value\"", number, text);
+    host->accumulator_add_error(acc, str(message));
+    return;
+  }
+  *space = '\0';
+  field.key = str("value");
+  field.type = SLUICE_FIELD_FLOAT;
+  field.value.f64 = value;
+  memset(&m, 0, sizeof m);
+  m.struct_size = sizeof m;
+  m.name = str(text);
+  m.fields = &field;
+  m.field_count = 1;
+  host->accumulator_add(acc, &m);
+}
+
 static sluice_status parse(void* instance, sluice_str data, sluice_accumulator* acc,
                            sluice_error* error) {
+  size_t start = 0, i, number = 1;
   (void)instance;
-  (void)data;
-  (void)acc;
   (void)error;
+  for (i = 0; i <= data.size; ++i) {
+    if (i == data.size || data.data[i] == '\n') {
+      parse_line(data.data + start, i - start, number++, acc);
+      start = i + 1;
+    }
+  }
   return SLUICE_OK;
 }
 
@@ -117,12 +168,12 @@ static const sluice_plugin tagger_plugin = {sizeof(sluice_plugin),
 static const sluice_plugin parser_plugin = {sizeof(sluice_plugin),
                                             SLUICE_ABI_MAJOR,
                                             SLUICE_KIND_PARSER,
-                                            0,
+                                            SLUICE_PLUGIN_SPLITS_ON_LINES,
                                             "c_parser",
-                                            "A parser",
+                                            "Reads \"name value\" lines",
                                             NULL,
                                             0,
-                                            create,
+                                            create_parser,
                                             destroy,
                                             &parser_callbacks,
                                             NULL};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .deb, inspects it, installs it on this machine, runs `sluice check` and
-# `sluice once` as the sluice user with the installed default config, verifies the systemd unit
+# `sluice once` as the sluice user with the installed default config, checks that a plugin
+# library dropped into /usr/lib/sluice/plugins is picked up on SIGHUP, verifies the systemd unit
 # and prints its exposure score, then purges and checks that nothing is left. Needs root.
 #   tests/packaging/deb_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
@@ -56,6 +57,45 @@ for m in cpu mem disk system; do
   grep -q "^$m," <<<"$out" || fail "sluice once printed no $m metrics"
 done
 echo "once printed $(wc -l <<<"$out") lines"
+
+echo "== a plugin library dropped into /usr/lib/sluice/plugins is picked up on reload (SIGHUP)"
+# The example input `numbers`, built as an outside project against the SDK the package installed.
+rm -rf "$build/examples-src" "$build/examples"
+cp -R "$src/plugins/examples" "$build/examples-src"
+cmake -S "$build/examples-src" -B "$build/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build/examples" --target numbers >/dev/null
+reload=$(mktemp -d /tmp/sluice-deb-reload.XXXXXX)
+chmod 0755 "$reload"
+printf '3\n1.5\n' > "$reload/numbers.txt"
+out_file=/var/lib/sluice/reload-test.lp
+write_config() {  # the inputs section, then an output into the state directory
+  printf 'agent:\n  interval: 200ms\n  flush_interval: 200ms\n  omit_hostname: true\ninputs:\n%s\noutputs:\n  - file:\n      files: [%s]\n' \
+    "$1" "$out_file" > "$reload/sluice.yaml"
+  chmod 0644 "$reload/sluice.yaml"
+}
+write_config "  - mem: {}"
+# setpriv execs the agent itself (runuser would stay as its parent and keep the SIGHUP).
+setpriv --reuid=sluice --regid=sluice --init-groups -- sluice run --config "$reload/sluice.yaml" \
+  > "$reload/agent.log" 2>&1 &
+agent=$!
+stop_agent() { kill "$agent" 2>/dev/null || true; wait "$agent" 2>/dev/null || true; }
+trap 'stop_agent; rm -f /usr/lib/sluice/plugins/numbers.so; cleanup' EXIT
+for _ in $(seq 50); do grep -q '^mem ' "$out_file" 2>/dev/null && break; sleep 0.2; done
+grep -q '^mem ' "$out_file" || fail "the agent wrote no mem metrics: $(cat "$reload/agent.log")"
+install -o root -g root -m 0644 "$build/examples/numbers.so" /usr/lib/sluice/plugins/numbers.so
+write_config "  - mem: {}
+  - numbers:
+      path: $reload/numbers.txt"
+kill -HUP "$agent"
+for _ in $(seq 50); do grep -q '^numbers,line=2 value=1.5 ' "$out_file" 2>/dev/null && break; sleep 0.2; done
+grep -q '^numbers,line=2 value=1.5 ' "$out_file" ||
+  fail "no numbers metrics after the reload: $(cat "$reload/agent.log")"
+kill -0 "$agent" || fail "the agent is gone after the reload"
+echo "numbers.so picked up on SIGHUP: $(grep -c '^numbers,' "$out_file") numbers metrics written"
+stop_agent
+rm -f /usr/lib/sluice/plugins/numbers.so "$out_file"
+rm -rf "$reload"
+trap cleanup EXIT
 
 echo "== the systemd unit"
 verify=$(systemd-analyze verify /usr/lib/systemd/system/sluice.service 2>&1 || true)

@@ -1,0 +1,124 @@
+// MQTT 3.1.1 control packets: encoding to bytes and decoding from a byte stream. Only what a
+// client sends and receives (no will messages, no UNSUBSCRIBE): CONNECT, CONNACK, PUBLISH,
+// PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP and DISCONNECT.
+// Decoding is strict: whatever the specification calls malformed is an error naming the packet
+// and the fault, so a broken peer is dropped with a reason instead of being misread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace sluice::core::mqtt {
+
+enum class PacketType : uint8_t {
+  kConnect = 1,
+  kConnack = 2,
+  kPublish = 3,
+  kPuback = 4,
+  kPubrec = 5,
+  kPubrel = 6,
+  kPubcomp = 7,
+  kSubscribe = 8,
+  kSuback = 9,
+  kPingreq = 12,
+  kPingresp = 13,
+  kDisconnect = 14,
+};
+
+std::string_view packet_name(PacketType type);
+
+// The largest remaining length four varint bytes can carry (about 256 MiB).
+constexpr size_t kMaxRemainingLength = 268'435'455;
+
+struct Connect {
+  std::string client_id;
+  bool clean_session = true;
+  uint16_t keep_alive_seconds = 0;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  bool operator==(const Connect&) const = default;
+};
+
+struct Connack {
+  bool session_present = false;
+  uint8_t return_code = 0;  // 0: accepted
+  bool operator==(const Connack&) const = default;
+};
+
+// Why a broker refused a connection, from CONNACK's return code.
+std::string connack_reason(uint8_t return_code);
+
+struct Publish {
+  std::string topic;
+  std::string payload;
+  uint8_t qos = 0;
+  bool retain = false;
+  bool dup = false;
+  uint16_t packet_id = 0;  // only for QoS 1 and 2
+  bool operator==(const Publish&) const = default;
+};
+
+struct TopicFilter {
+  std::string filter;
+  uint8_t qos = 0;
+  bool operator==(const TopicFilter&) const = default;
+};
+
+struct Subscribe {
+  uint16_t packet_id = 0;
+  std::vector<TopicFilter> filters;
+  bool operator==(const Subscribe&) const = default;
+};
+
+constexpr uint8_t kSubscribeFailure = 0x80;
+
+struct Suback {
+  uint16_t packet_id = 0;
+  std::vector<uint8_t> return_codes;  // the granted QoS per filter, or kSubscribeFailure
+  bool operator==(const Suback&) const = default;
+};
+
+// PUBACK, PUBREC, PUBREL and PUBCOMP: a type and a packet identifier.
+struct PacketAck {
+  PacketType type = PacketType::kPuback;
+  uint16_t packet_id = 0;
+  bool operator==(const PacketAck&) const = default;
+};
+
+// PINGREQ, PINGRESP and DISCONNECT: nothing but the type.
+struct Bare {
+  PacketType type = PacketType::kPingreq;
+  bool operator==(const Bare&) const = default;
+};
+
+using Packet = std::variant<Connect, Connack, Publish, Subscribe, Suback, PacketAck, Bare>;
+
+PacketType type_of(const Packet& packet);
+
+// Appends the encoded packet to `out`. Returns "" or why it cannot be encoded (a string longer
+// than 65535 bytes, a packet beyond kMaxRemainingLength, QoS above 2, a packet id of 0 where
+// one is needed, a subscription without filters).
+std::string encode(const Packet& packet, std::string& out);
+
+// The remaining-length varint alone: 1 to 4 bytes. False when `length` exceeds the maximum.
+bool encode_remaining_length(size_t length, std::string& out);
+
+struct Decoded {
+  enum class Status { kPacket, kNeedMore, kMalformed };
+  Status status = Status::kNeedMore;
+  size_t consumed = 0;  // bytes of the packet, with kPacket
+  Packet packet;
+  std::string error;  // with kMalformed
+};
+
+// Decodes the first packet of `bytes`. kNeedMore while the packet is incomplete (read more and
+// call again with the whole buffer); kMalformed when it can never be read, including a packet
+// whose remaining length exceeds `max_packet_size`.
+Decoded decode(std::string_view bytes, size_t max_packet_size = kMaxRemainingLength);
+
+}  // namespace sluice::core::mqtt

@@ -274,15 +274,17 @@ std::string Client::handle(Packet&& packet) {
   }
   if (auto* s = std::get_if<Suback>(&packet)) {
     if (s->packet_id != subscribe_id_) return "SUBACK for a subscription never asked for";
+    std::string granted;
     for (size_t i = 0; i < s->return_codes.size() && i < settings_.subscriptions.size(); ++i) {
       const TopicFilter& f = settings_.subscriptions[i];
       if (s->return_codes[i] == kSubscribeFailure) {
         log_.error(fmt::format("the broker refused the subscription to \"{}\"", f.filter));
-      } else if (s->return_codes[i] < f.qos) {
-        log_.info(fmt::format("subscribed to \"{}\" with QoS {} (asked for {})", f.filter,
-                              s->return_codes[i], f.qos));
+      } else {
+        granted += fmt::format("{}\"{}\" (QoS {})", granted.empty() ? "" : ", ", f.filter,
+                               s->return_codes[i]);
       }
     }
+    if (!granted.empty()) log_.info("subscribed to " + granted);
     return "";
   }
   if (auto* b = std::get_if<Bare>(&packet); b && b->type == PacketType::kPingresp) {

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -26,7 +27,9 @@ inline bool mosquitto_available() {
 
 class Mosquitto {
  public:
-  explicit Mosquitto(const std::string& name) : dir_(name), port_(free_port()) {
+  // `extra_config` is appended to the broker's config (e.g. "max_inflight_messages 1000\n").
+  explicit Mosquitto(const std::string& name, const std::string& extra_config = "")
+      : dir_(name), port_(free_port()) {
     // Persistence keeps queued messages of persistent subscribers across a restart; the
     // broker saves them when it stops (SIGTERM).
     std::ofstream(dir_ / "mosquitto.conf")
@@ -38,7 +41,8 @@ class Mosquitto {
         // A subscriber that is away loses nothing. (Not 0, "no limit": mosquitto 2.0.11 then
         // drops clients that publish at QoS 2.)
         << "max_queued_messages 1000000\n"
-        << "user root\n";  // the tests run as root; stay so, to write the TempDir
+        << "user root\n"  // the tests run as root; stay so, to write the TempDir
+        << extra_config;
   }
   ~Mosquitto() { stop(); }
 
@@ -67,6 +71,22 @@ class Mosquitto {
   int port_;
   std::unique_ptr<BackgroundProcess> process_;
 };
+
+// Publishes each of `payloads` as one message with mosquitto_pub (-l: one message per line, so
+// a payload must not contain a newline). True when mosquitto_pub succeeded.
+inline bool mqtt_publish(const Mosquitto& broker, const std::string& topic, int qos,
+                         const std::vector<std::string>& payloads) {
+  static std::atomic<int> serial{0};
+  std::string file = broker.dir() / ("pub-" + std::to_string(++serial) + ".txt");
+  {
+    std::ofstream out(file);
+    for (const std::string& p : payloads) out << p << "\n";
+  }
+  CommandResult r = run_command("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) +
+                                " -q " + std::to_string(qos) + " -t '" + topic + "' -l < " + file);
+  std::filesystem::remove(file);
+  return r.exit_code == 0;
+}
 
 // One message as mosquitto_sub printed it.
 struct MqttMessage {

@@ -127,6 +127,14 @@ void Client::run() {
       connected_ = false;
       transport_.reset();
       if (stopping_) break;
+      if (ended_for_redelivery_) {
+        log_.warn(fmt::format("reconnecting to {} in {}ms: {}", server.text(),
+                              redeliver_wait_.count(), why));
+        sleep_for(redeliver_wait_);
+        redeliver_wait_ = std::min(redeliver_wait_ * 2, std::max(settings_.reconnect_max,
+                                                                 std::chrono::milliseconds(1000)));
+        continue;
+      }
       // One line per outage: the failed attempts that follow are at debug level.
       log_.warn(fmt::format("disconnected from {}: {}; reconnecting", server.text(), why));
       in_outage = true;
@@ -155,6 +163,7 @@ std::string Client::open_session(const BrokerAddress& server) {
   if (!transport_) return error;
   in_.clear();
   awaiting_pubrel_.clear();
+  ended_for_redelivery_ = false;
   ping_sent_.reset();
 
   Connect connect;
@@ -234,6 +243,7 @@ std::string Client::send_queued_acks() {
   std::string error;
   for (const Receipt& r : acks) {
     if (r.connection != current) continue;  // the broker sends that message again
+    if (r.qos > 0) redeliver_wait_ = std::chrono::milliseconds(1000);
     if (r.qos == 1) {
       if (!send(PacketAck{PacketType::kPuback, r.packet_id}, error)) return "sending PUBACK: " + error;
     } else if (r.qos == 2) {
@@ -242,6 +252,8 @@ std::string Client::send_queued_acks() {
     }
   }
   if (redeliver) {
+    ended_for_redelivery_ = true;
+    send(Bare{PacketType::kDisconnect}, error);
     return "the outputs lost some messages' metrics; a new connection has the broker send them "
            "again";
   }

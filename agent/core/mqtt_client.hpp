@@ -130,6 +130,11 @@ class Client {
   std::set<uint16_t> awaiting_pubrel_;
   uint16_t subscribe_id_ = 0;
   Clock::time_point last_sent_;
+  // Reconnecting for lost messages waits this long, doubling while nothing is acknowledged in
+  // between: an output that keeps losing them (down, with a small buffer) does not make the
+  // client reconnect in a tight loop.
+  std::chrono::milliseconds redeliver_wait_{1000};
+  bool ended_for_redelivery_ = false;
   std::optional<Clock::time_point> ping_sent_;
 };
 

@@ -288,6 +288,31 @@ TEST_CASE("mqtt_consumer: a consumer stopped before its output wrote gets the me
   check_nothing_redelivered(broker, "sluice-again", "again/#", "again/marker", 2);
 }
 
+TEST_CASE("mqtt_consumer: messages a full output buffer dropped come again from the broker") {
+  if (skip_without_mosquitto()) return;
+  Mosquitto broker("mqtt-consumer-dropped", kBrokerConfig);
+  REQUIRE(broker.start());
+  int64_t before = DeliveryGroup::groups_in_flight();
+  set_connect_error("mqtt-dropped", "down for now");
+  {
+    ConsumerPipeline agent(
+        "agent: {flush_interval: 100ms, metric_batch_size: 100, omit_hostname: true}\n"
+        "inputs:\n  - mqtt_consumer: {servers: ['" +
+        broker.server() +
+        "'], topics: ['dropped/#'], qos: 1, persistent_session: true, client_id: sluice-drop}\n"
+        "outputs:\n  - recorder: {name: mqtt-dropped, metric_buffer_limit: 4, "
+        "retry_initial_backoff: 50ms, retry_max_backoff: 100ms}\n");
+    REQUIRE(wait_subscribed(broker, "sluice-drop", "dropped/#"));
+    REQUIRE(mqtt_publish(broker, "dropped/a", 1, seq_lines(0, 8)));
+    // The buffer keeps 4 and drops the oldest: those messages are not acknowledged, and the
+    // consumer reconnects so that the broker sends them again.
+    REQUIRE(wait_subscribed(broker, "sluice-drop", "dropped/#", 2));
+    set_connect_error("mqtt-dropped", "");
+    REQUIRE(eventually([&] { return recorded_seqs("mqtt-dropped") == range(0, 8); }, 30));
+    REQUIRE(eventually([&] { return DeliveryGroup::groups_in_flight() == before; }, 10));
+  }
+}
+
 TEST_CASE("mqtt_consumer: kill -9 between consume and write loses nothing") {
   if (skip_without_mosquitto()) return;
   Mosquitto broker("mqtt-consumer-kill", kBrokerConfig);

@@ -127,14 +127,7 @@ void Client::run() {
       connected_ = false;
       transport_.reset();
       if (stopping_) break;
-      if (ended_for_redelivery_) {
-        log_.warn(fmt::format("reconnecting to {} in {}ms: {}", server.text(),
-                              redeliver_wait_.count(), why));
-        sleep_for(redeliver_wait_);
-        redeliver_wait_ = std::min(redeliver_wait_ * 2, std::max(settings_.reconnect_max,
-                                                                 std::chrono::milliseconds(1000)));
-        continue;
-      }
+      if (redeliver_at_) continue;  // ended on purpose: reconnect at once
       // One line per outage: the failed attempts that follow are at debug level.
       log_.warn(fmt::format("disconnected from {}: {}; reconnecting", server.text(), why));
       in_outage = true;
@@ -163,7 +156,7 @@ std::string Client::open_session(const BrokerAddress& server) {
   if (!transport_) return error;
   in_.clear();
   awaiting_pubrel_.clear();
-  ended_for_redelivery_ = false;
+  redeliver_at_.reset();
   ping_sent_.reset();
 
   Connect connect;
@@ -251,11 +244,14 @@ std::string Client::send_queued_acks() {
       awaiting_pubrel_.insert(r.packet_id);
     }
   }
-  if (redeliver) {
-    ended_for_redelivery_ = true;
-    send(Bare{PacketType::kDisconnect}, error);
-    return "the outputs lost some messages' metrics; a new connection has the broker send them "
-           "again";
+  if (redeliver && !redeliver_at_) {
+    redeliver_at_ = Clock::now() + redeliver_wait_;
+    log_.warn(fmt::format(
+        "the outputs lost some messages' metrics: reconnecting in {}ms so that the broker sends "
+        "them again",
+        redeliver_wait_.count()));
+    redeliver_wait_ = std::min(redeliver_wait_ * 2, std::max(settings_.reconnect_max,
+                                                             std::chrono::milliseconds(1000)));
   }
   return "";
 }
@@ -332,6 +328,13 @@ std::string Client::serve() {
 
     auto now = Clock::now();
     auto wait = std::chrono::milliseconds(1000);
+    if (redeliver_at_) {
+      if (now >= *redeliver_at_) {
+        send(Bare{PacketType::kDisconnect}, error);
+        return "reconnecting for the messages the outputs lost";
+      }
+      wait = std::min(wait, std::max(until(*redeliver_at_), std::chrono::milliseconds(1)));
+    }
     if (keep_alive.count() > 0) {
       // While paused the broker's answers are not read, but pings still tell it we are here.
       if ((!ping_sent_ || pause) && now - last_sent_ >= keep_alive) {

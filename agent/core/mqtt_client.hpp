@@ -133,8 +133,10 @@ class Client {
   // Reconnecting for lost messages waits this long, doubling while nothing is acknowledged in
   // between: an output that keeps losing them (down, with a small buffer) does not make the
   // client reconnect in a tight loop.
+  // The connection keeps serving until then (acknowledging what the outputs write), so that
+  // only the lost messages come again.
   std::chrono::milliseconds redeliver_wait_{1000};
-  bool ended_for_redelivery_ = false;
+  std::optional<Clock::time_point> redeliver_at_;
   std::optional<Clock::time_point> ping_sent_;
 };
 

@@ -295,22 +295,28 @@ TEST_CASE("mqtt_consumer: messages a full output buffer dropped come again from 
   int64_t before = DeliveryGroup::groups_in_flight();
   set_connect_error("mqtt-dropped", "down for now");
   {
+    // While the output is down, the gen input keeps adding to its small buffer, which drops
+    // the oldest metrics: the consumer's.
     ConsumerPipeline agent(
-        "agent: {flush_interval: 100ms, metric_batch_size: 100, omit_hostname: true}\n"
+        "agent: {interval: 100ms, flush_interval: 100ms, metric_batch_size: 100, "
+        "omit_hostname: true}\n"
         "inputs:\n  - mqtt_consumer: {servers: ['" +
         broker.server() +
-        "'], topics: ['dropped/#'], qos: 1, persistent_session: true, client_id: sluice-drop}\n"
-        "outputs:\n  - recorder: {name: mqtt-dropped, metric_buffer_limit: 4, "
+        "'], topics: ['dropped/#'], qos: 1, persistent_session: true, client_id: sluice-drop, "
+        "max_undelivered_messages: 4}\n"
+        "  - gen: {count: 1}\n"
+        "outputs:\n  - recorder: {name: mqtt-dropped, metric_buffer_limit: 6, "
         "retry_initial_backoff: 50ms, retry_max_backoff: 100ms}\n");
     REQUIRE(wait_subscribed(broker, "sluice-drop", "dropped/#"));
     REQUIRE(mqtt_publish(broker, "dropped/a", 1, seq_lines(0, 8)));
-    // The buffer keeps 4 and drops the oldest: those messages are not acknowledged, and the
-    // consumer reconnects so that the broker sends them again.
+    // Lost metrics are not acknowledged; the consumer reconnects so that the broker sends
+    // their messages again.
     REQUIRE(wait_subscribed(broker, "sluice-drop", "dropped/#", 2));
     set_connect_error("mqtt-dropped", "");
     REQUIRE(eventually([&] { return recorded_seqs("mqtt-dropped") == range(0, 8); }, 30));
-    REQUIRE(eventually([&] { return DeliveryGroup::groups_in_flight() == before; }, 10));
+    agent.stop();
   }
+  CHECK(DeliveryGroup::groups_in_flight() == before);
 }
 
 TEST_CASE("mqtt_consumer: kill -9 between consume and write loses nothing") {
@@ -409,6 +415,43 @@ TEST_CASE("mqtt_consumer: a broker restart while consuming loses nothing") {
     REQUIRE(mqtt_publish(broker, "restart/b", 1, seq_lines(300, 100)));
     REQUIRE(eventually([&] { return recorded_seqs("mqtt-broker-restart") == range(0, 400); }, 20));
     REQUIRE(eventually([&] { return DeliveryGroup::groups_in_flight() == before; }, 10));
+  }
+}
+
+TEST_CASE("mqtt_consumer: reads over TLS, and refuses a broker whose certificate it does not trust") {
+  if (skip_without_mosquitto()) return;
+  TempDir certs("mqtt-consumer-tls");
+  std::string cert = certs / "cert.pem", key = certs / "key.pem";
+  auto made = sluice::testing::run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+  int tls_port = sluice::testing::free_port();
+  Mosquitto broker("mqtt-consumer-tls", kBrokerConfig + "listener " + std::to_string(tls_port) +
+                                            " 127.0.0.1\ncertfile " + cert + "\nkeyfile " + key +
+                                            "\n");
+  REQUIRE(broker.start());
+  REQUIRE(sluice::testing::wait_for_port(tls_port, 10));
+  const std::string tls_server = "ssl://127.0.0.1:" + std::to_string(tls_port);
+  int64_t before = DeliveryGroup::groups_in_flight();
+  {
+    Consumer consumer("servers: ['" + tls_server + "'], tls_ca: '" + cert +
+                      "', client_id: sluice-tls, topics: ['secure/#'], qos: 1");
+    REQUIRE(wait_subscribed(broker, "sluice-tls", "secure/#"));
+    REQUIRE(mqtt_publish(broker, "secure/a", 1, {"secret v=42i 1700000000000000000"}));
+    REQUIRE(eventually([&] { return consumer.acc.metrics().size() == 1; }, 10));
+    CHECK(consumer.acc.sorted_lines() ==
+          std::vector<std::string>{"secret,topic=secure/a v=42i 1700000000000000000"});
+    consumer.acc.clear();
+  }
+  CHECK(DeliveryGroup::groups_in_flight() == before);
+  {
+    // Without the CA the handshake fails: nothing connects, however long it tries.
+    Consumer untrusting("servers: ['" + tls_server +
+                        "'], client_id: sluice-untrusting, topics: ['secure/#'], qos: 1");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    CHECK(broker.log().find("as sluice-untrusting") == std::string::npos);
   }
 }
 

@@ -105,3 +105,83 @@ TEST_CASE("derivative: nothing when the denominator is zero or the variable is m
   CHECK(push_lines(*agg) == "");
   CHECK(option_error("derivative", "{max_roll_over: -1}") == "max_roll_over: must not be negative");
 }
+
+namespace {
+
+// "m <fields> <1700000000 + seconds, in ns>"
+std::string at_second(const std::string& fields, int second) {
+  return "m " + fields + " " + std::to_string(kGatherTime + second * kSecond) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("derivative pairs: one derivative per consecutive pair, at the later metric's time") {
+  auto agg = make_aggregator("derivative", "{mode: pairs}");
+  // Arrival out of order: the pairs follow the timestamps.
+  add_lines(*agg, at_second("v=0", 0) + at_second("v=10", 5) + at_second("v=4", 2) +
+                      at_second("v=0", 10));
+  auto metrics = push_metrics(*agg);
+  REQUIRE(metrics.size() == 3);
+  CHECK(metrics[0].type() == ValueType::kGauge);
+  // (4 - 0) / 2 s, (10 - 4) / 3 s, (0 - 10) / 5 s
+  CHECK(push_lines(*agg) == at_second("v_rate=2", 2) + at_second("v_rate=2", 5) +
+                                at_second("v_rate=-2", 10));
+}
+
+TEST_CASE("derivative pairs: the pair spanning two windows comes with the later window") {
+  auto rolled = make_aggregator("derivative", "{mode: pairs}");
+  add_lines(*rolled, at_second("v=0", 0) + at_second("v=4", 2));
+  CHECK(push_lines(*rolled) == at_second("v_rate=2", 2));
+  add_lines(*rolled, at_second("v=6", 6));
+  CHECK(push_lines(*rolled) == at_second("v_rate=0.5", 6));  // (6 - 4) / (6 - 2)
+  CHECK(push_lines(*rolled) == "");                            // a quiet window
+  add_lines(*rolled, at_second("v=16", 11));
+  CHECK(push_lines(*rolled) == at_second("v_rate=2", 11));  // (16 - 6) / (11 - 6)
+
+  // Without roll-over each window stands alone: one metric makes no pair.
+  auto alone = make_aggregator("derivative", "{mode: pairs, max_roll_over: 0}");
+  add_lines(*alone, at_second("v=0", 0) + at_second("v=4", 2));
+  CHECK(push_lines(*alone) == at_second("v_rate=2", 2));
+  add_lines(*alone, at_second("v=6", 6));
+  CHECK(push_lines(*alone) == "");
+
+  // Roll-over ends after max_roll_over quiet windows, as in the window mode.
+  auto forgotten = make_aggregator("derivative", "{mode: pairs, max_roll_over: 1}");
+  add_lines(*forgotten, at_second("v=0", 0));
+  CHECK(push_lines(*forgotten) == "");
+  CHECK(push_lines(*forgotten) == "");
+  add_lines(*forgotten, at_second("v=10", 20));
+  CHECK(push_lines(*forgotten) == "");
+}
+
+TEST_CASE("derivative pairs: a metric older than the carried one pairs only within its window") {
+  auto agg = make_aggregator("derivative", "{mode: pairs}");
+  add_lines(*agg, at_second("v=0", 0) + at_second("v=10", 10));
+  CHECK(push_lines(*agg) == at_second("v_rate=1", 10));
+  // 8 s arrives late; the pair (8 s, 10 s) ends in the window already pushed.
+  add_lines(*agg, at_second("v=2", 8) + at_second("v=14", 12));
+  CHECK(push_lines(*agg) == at_second("v_rate=2", 12));  // (14 - 10) / (12 - 10)
+}
+
+TEST_CASE("derivative pairs: metrics with one timestamp are one point, a zero denominator no pair") {
+  auto agg = make_aggregator("derivative", "{mode: pairs}");
+  // Same time: fields join, a repeated field takes the later value.
+  add_lines(*agg, at_second("a=1", 0) + at_second("b=5", 0) + at_second("a=3,b=2", 1) +
+                      at_second("a=4", 1));
+  CHECK(push_lines(*agg) == at_second("a_rate=3,b_rate=-3", 1));
+  // The carried metric's instant again: it completes that metric, whose pairs are done.
+  add_lines(*agg, at_second("c=7", 1) + at_second("a=6,c=9", 3));
+  CHECK(push_lines(*agg) == at_second("a_rate=1,c_rate=1", 3));
+
+  // With a variable that does not move, that pair gives nothing; the others do.
+  auto by_x = make_aggregator("derivative", "{mode: pairs, variable: x}");
+  add_lines(*by_x, at_second("x=1,v=1", 0) + at_second("x=1,v=5", 1) + at_second("x=3,v=9", 2) +
+                       at_second("v=20", 3));  // no x: no pair with it
+  CHECK(push_lines(*by_x) == at_second("v_rate=2", 2));  // (9 - 5) / (3 - 1)
+}
+
+TEST_CASE("derivative: mode must be window or pairs") {
+  CHECK(option_error("derivative", "{mode: pair}") ==
+        "mode: expected window or pairs, got \"pair\"");
+  CHECK(option_error("derivative", "{mode: window}") == "");
+}

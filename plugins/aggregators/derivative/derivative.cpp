@@ -1,12 +1,16 @@
-// derivative: (last - first) / (time difference in seconds) of every numeric field between the
-// first and the last metric of a series in the window, or per unit of another field
-// (`variable`). The last metric of a window can roll over as the first of the next one.
+// derivative, mode: window (the default, as Telegraf): (last - first) / (time difference in
+// seconds) of every numeric field between the first and the last metric of a series in the
+// window, or per unit of another field (`variable`). The last metric of a window can roll over
+// as the first of the next one. mode: pairs is in pairwise.cpp.
+#include "aggregators/derivative/derivative.hpp"
+
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aggregators/derivative/event.hpp"
 #include "aggregators/series_index.hpp"
 #include "plugin/registry.hpp"
 
@@ -19,6 +23,9 @@ const std::vector<OptionSpec> kOptions = {
     {"suffix", OptionType::kString, "_rate", "Appended to each field name for its derivative"},
     {"max_roll_over", OptionType::kInt, "10",
      "How many windows in a row the last metric may serve as the next window's first"},
+    {"mode", OptionType::kString, "window",
+     "window: one derivative per series between the window's first and last metric; pairs: one "
+     "per two consecutive metrics, at the later one's time"},
 };
 
 std::string trim(const std::string& s) {
@@ -27,65 +34,23 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-// The numeric fields of one metric (or of several with the same timestamp).
-struct Event {
-  int64_t time = 0;
-  std::vector<std::pair<std::string, double>> fields;
-
-  void upsert(const Metric& m) {
-    for (const Field& f : m.fields()) {
-      double x;
-      if (!numeric_value(f.value, x)) continue;
-      auto it = std::find_if(fields.begin(), fields.end(),
-                             [&](const auto& p) { return p.first == f.key; });
-      if (it != fields.end()) {
-        it->second = x;
-      } else {
-        fields.emplace_back(f.key, x);
-      }
-    }
-  }
-  const double* find(std::string_view key) const {
-    for (const auto& [k, v] : fields) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-  // Becomes the metric's event, reusing this one's storage: a new last metric arrives with
-  // nearly every add, and its field names are usually the same as before.
-  void assign(const Metric& m) {
-    time = m.time();
-    size_t n = 0;
-    for (const Field& f : m.fields()) {
-      double x;
-      if (!numeric_value(f.value, x)) continue;
-      if (n < fields.size()) {
-        fields[n].first.assign(f.key);
-        fields[n].second = x;
-      } else {
-        fields.emplace_back(f.key, x);
-      }
-      ++n;
-    }
-    fields.resize(n);
-  }
-};
-
 struct SeriesState {
   Event first, last;
   bool single = true;  // first and last are one and the same metric
   int64_t roll_overs = 0;
 };
 
+Settings read_settings(const Options& o) {
+  Settings s{trim(o.get_string("variable")), trim(o.get_string("suffix")),
+             o.get_int("max_roll_over")};
+  if (s.max_roll_over < 0) throw OptionError("max_roll_over", "must not be negative");
+  return s;
+}
+
 class Derivative final : public Aggregator {
  public:
-  explicit Derivative(const Options& o, Logger& log)
-      : variable_(trim(o.get_string("variable"))),
-        suffix_(trim(o.get_string("suffix"))),
-        max_roll_over_(o.get_int("max_roll_over")),
-        log_(log) {
-    if (max_roll_over_ < 0) throw OptionError("max_roll_over", "must not be negative");
-  }
+  Derivative(const Settings& s, Logger& log)
+      : variable_(s.variable), suffix_(s.suffix), max_roll_over_(s.max_roll_over), log_(log) {}
 
   void add(const Metric& metric) override {
     const size_t s = series_.find_or_add(metric);
@@ -139,12 +104,7 @@ class Derivative final : public Aggregator {
       }
       if (denominator == 0) continue;
       Metric m = series_.make_metric(s, ValueType::kGauge);
-      for (const auto& [key, start] : series.first.fields) {
-        if (key == variable_) continue;
-        if (const double* end = series.last.find(key)) {
-          m.append_field(key + suffix_, (*end - start) / denominator);
-        }
-      }
+      append_derivatives(series.first, series.last, denominator, variable_, suffix_, m);
       if (!m.fields().empty()) acc.add(std::move(m));
     }
   }
@@ -179,10 +139,15 @@ void register_plugin(plugin::Registry& registry) {
   plugin::PluginInfo info;
   info.kind = plugin::Kind::kAggregator;
   info.name = "derivative";
-  info.description = "Derivative of each numeric field between the first and last metric";
+  info.description =
+      "Derivative of each numeric field between the window's first and last metric, or per pair";
   info.options = kOptions;
-  info.create_aggregator = [](const PluginContext& ctx) {
-    return std::make_unique<Derivative>(ctx.options, ctx.log);
+  info.create_aggregator = [](const PluginContext& ctx) -> std::unique_ptr<Aggregator> {
+    Settings settings = read_settings(ctx.options);
+    const std::string& mode = ctx.options.get_string("mode");
+    if (mode == "window") return std::make_unique<Derivative>(settings, ctx.log);
+    if (mode == "pairs") return make_pairwise(settings, ctx.log);
+    throw OptionError("mode", "expected window or pairs, got \"" + mode + "\"");
   };
   registry.add(std::move(info));
 }

@@ -78,20 +78,24 @@ RunningAggregator::RunningAggregator(const config::PluginConfig& config, const C
 
 bool RunningAggregator::add(const Metric& metric) {
   if (!filter_.selects(metric)) return false;
+  // From here on the original is dropped (drop_original) whatever becomes of it, as in
+  // Telegraf. Whether a window still takes a metric depends on when it reaches the aggregator:
+  // the last metrics of a window may arrive just after the window was pushed. Tying the drop to
+  // that would let originals through now and then, and only when the machine is busy.
   const Metric* seen = &metric;
   Metric trimmed;
   if (!filter_.modifies_nothing()) {
     trimmed = metric;
     if (!filter_.modify(trimmed)) {
       stats_->metrics_filtered.fetch_add(1, std::memory_order_relaxed);
-      return false;
+      return drop_original_;
     }
     seen = &trimmed;
   }
   std::lock_guard lock(mutex_);
-  bool taken = windows_->add(*seen, clock_.now());
+  windows_->add(*seen, clock_.now());
   update_stats();
-  return taken && drop_original_;
+  return drop_original_;
 }
 
 void RunningAggregator::push_due(Batch& out) {

@@ -27,8 +27,8 @@ class RunningAggregator {
   // over a reload.
   const std::string& identity() const { return identity_; }
 
-  // Offers a metric. Returns true when the metric was accepted and the original is to be
-  // dropped (drop_original).
+  // Offers a metric. Returns true when the original is to be dropped: drop_original is set and
+  // the filters select the metric, whether or not a window took it (too late, say).
   bool add(const Metric& metric);
   // Pushes the windows due now into `out`.
   void push_due(Batch& out);

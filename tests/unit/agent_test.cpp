@@ -232,3 +232,79 @@ TEST_CASE("shutdown ends although an input is blocked behind an output that bloc
   CHECK(recording("blocked-shutdown")->metric_count() == 10);
   CHECK(output->stats().metrics_dropped > 0);
 }
+
+TEST_CASE("drop_original: the aggregated originals never reach the output, other metrics and the aggregate do") {
+  ManualClock clock(5'000 * kSecond);
+  TempConfig file("drop-original");
+  // `gen` is aggregated and dropped; `other` is not selected (namepass) and passes. The lines
+  // input sends one `gen` metric stamped long before any window: the aggregator selects it but
+  // no window takes it (it is 4000 s older than the clock), and it is dropped all the same, as Telegraf does.
+  file.write(std::string(kAgent) +
+             "inputs:\n"
+             "  - gen: {count: 2, collection_offset: 500ms}\n"
+             "  - gen: {count: 1, metric: other, collection_offset: 500ms}\n"
+             "  - lines: {data_format: influx, text: \"gen,n=0 value=-1i 1000000000000\"}\n"
+             "aggregators:\n"
+             "  - count: {period: 10s, delay: 0s, drop_original: true, namepass: [gen]}\n"
+             "outputs:\n  - recorder: {name: drop-original}\n");
+  Agent agent(file.load(), clock);
+  agent.start();
+  const int kWaiters = 5;  // three inputs, the aggregation and the output
+  auto& inputs = agent.pipeline().inputs();
+  RunningAggregator& aggregator = *agent.pipeline().aggregators()[0];
+  // Gathers at 5000.5 s .. 5009.5 s, inside the window [5000 s, 5010 s). The clock moves one
+  // interval at a time, and only once every thread waits on it again, so no tick is skipped.
+  for (uint64_t i = 1; i <= 10; ++i) {
+    REQUIRE(settle(clock, kWaiters));
+    clock.advance(i == 1 ? kSecond / 2 : kSecond);
+    REQUIRE(eventually([&] {
+      return inputs[0]->stats().metrics_gathered == 2 * i &&
+             inputs[1]->stats().metrics_gathered == i;
+    }));
+  }
+  // The processing thread does not wait on the clock, so nothing above waited for it. The
+  // window is made due only once it has handed on every gathered metric: the aggregator has
+  // every `gen` metric (the one from long ago counted as dropped), the output every `other`.
+  // Made due earlier, the window would be pushed without the last gather, whose metrics would
+  // then be too late (counted, and dropped too as originals).
+  auto output = agent.pipeline().outputs()[0];
+  REQUIRE(eventually([&] {
+    return aggregator.stats().metrics_in == 20 && aggregator.stats().metrics_dropped == 1 &&
+           output->stats().metrics_written + output->buffered() == 10;
+  }));
+  REQUIRE(settle(clock, kWaiters));
+  clock.advance(kSecond / 2);  // 5010 s: the window is due
+  REQUIRE(eventually([&] { return aggregator.stats().metrics_out == 2; }));
+  REQUIRE(settle(clock, kWaiters));
+  clock.advance(kSecond);  // a flush
+  auto recorded = recording("drop-original");
+  auto count_named = [&](const std::string& name) {
+    std::lock_guard lock(recorded->mutex);
+    size_t n = 0;
+    for (const auto& batch : recorded->writes) {
+      for (const auto& m : batch) n += m.name() == name;
+    }
+    return n;
+  };
+  REQUIRE(eventually([&] { return count_named("count") == 2 && count_named("other") >= 10; }));
+  agent.stop();
+
+  CHECK(count_named("gen") == 0);
+  std::vector<int64_t> others, counts;
+  {
+    std::lock_guard lock(recorded->mutex);
+    for (const auto& batch : recorded->writes) {
+      for (const auto& m : batch) {
+        int64_t value = std::get<int64_t>(*m.field("value"));
+        if (m.name() == "other") others.push_back(value);
+        if (m.name() == "count") counts.push_back(value);
+      }
+    }
+  }
+  // Every `other` metric, in order; the first window counted 10 gathers of each `gen` series.
+  REQUIRE(others.size() >= 10);
+  for (size_t i = 0; i < others.size(); ++i) CHECK(others[i] == static_cast<int64_t>(i));
+  REQUIRE(counts.size() >= 2);
+  CHECK(counts[0] == 10);
+  CHECK(counts[1] == 10);
+}

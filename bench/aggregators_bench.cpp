@@ -6,10 +6,12 @@
 #include <time.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "aggregators/quantile/tdigest.hpp"
@@ -123,37 +125,104 @@ void report(const char* name, const char* yaml) {
   }
 }
 
-// The host's arrangement in full: AggregationWindows (the series key of each metric, the map of
-// series, one plugin instance per series and window) over 10k series in one 10 s window.
-void through_windows(const char* name, const char* yaml) {
-  Factory factory(name, yaml);
-  std::vector<Metric> series = make_series(kSeries);
+// The metrics fed to the host's path: either the same 10k metric objects over and over (cold in
+// the cache by the time a series comes round again), or, as in the pipeline, fresh batches of
+// 1000 built just before they are added (the building is not timed).
+enum class Feed { kReused, kFreshBatches };
+
+// Times `add(metric, now)` over kValues metrics round-robin over 10k series, one 10 s window.
+template <typename Add>
+double time_adds(std::vector<Metric>& series, Feed feed, Add add) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> dist(0, 100);
   std::vector<double> values(kValues);
   for (double& v : values) v = dist(rng);
   constexpr int64_t kStart = 1'700'000'000'000'000'000;  // a multiple of 10 s
+  constexpr size_t kBatch = 1000;
+  double elapsed = 0;
+  std::vector<Metric> batch;
+  for (size_t from = 0; from < kValues; from += kBatch) {
+    const size_t to = std::min(kValues, from + kBatch);
+    if (feed == Feed::kFreshBatches) {
+      batch.clear();
+      for (size_t i = from; i < to; ++i) {
+        Metric m = series[i % series.size()];
+        m.mutable_fields()[0].value = values[i];
+        m.set_time(kStart + static_cast<int64_t>(i) * 1000);
+        batch.push_back(std::move(m));
+      }
+      double start = cpu_ns();
+      for (size_t i = from; i < to; ++i) {
+        add(batch[i - from], kStart + static_cast<int64_t>(i) * 1000);  // 1 s in all
+      }
+      elapsed += cpu_ns() - start;
+    } else {
+      double start = cpu_ns();
+      for (size_t i = from; i < to; ++i) {
+        Metric& m = series[i % series.size()];
+        m.mutable_fields()[0].value = values[i];
+        m.set_time(kStart + static_cast<int64_t>(i) * 1000);
+        add(m, kStart + static_cast<int64_t>(i) * 1000);
+      }
+      elapsed += cpu_ns() - start;
+    }
+  }
+  batch = {};
+  return elapsed / kValues;
+}
+
+const char* feed_name(Feed feed) {
+  return feed == Feed::kReused ? "metrics reused (cold)" : "fresh batches of 1000";
+}
+
+// The host's arrangement in full: AggregationWindows (the series' hash, its lookup in the
+// window's table, one plugin instance per series and window) over 10k series in one window.
+void through_windows(const char* name, const char* yaml, Feed feed) {
+  Factory factory(name, yaml);
+  std::vector<Metric> series = make_series(kSeries);
   pipeline::WindowSettings settings;
   settings.size = settings.every = 10'000'000'000;
   settings.delay = 0;
   size_t heap_before = heap_in_use();
-  pipeline::AggregationWindows windows(settings, [&] { return factory.make(); }, kStart);
-  double start = cpu_ns();
-  for (size_t i = 0; i < kValues; ++i) {
-    Metric& m = series[i % series.size()];
-    m.mutable_fields()[0].value = values[i];
-    m.set_time(kStart + static_cast<int64_t>(i) * 1000);  // 1 s in all: one window
-    windows.add(m, kStart + static_cast<int64_t>(i) * 1000);
-  }
-  double elapsed = cpu_ns() - start;
+  pipeline::AggregationWindows windows(
+      settings, [&] { return factory.make(); }, 1'700'000'000'000'000'000);
+  double ns = time_adds(series, feed, [&](const Metric& m, int64_t now) { windows.add(m, now); });
   size_t heap_after = heap_in_use();
   CountingAccumulator acc;
   windows.push_all(acc);
-  std::printf("%-26s %6zu series %-22s %8.1f ns/add %10.0f B/series  (%zu aggregates)\n",
-              (std::string(name) + " " + yaml).c_str(), kSeries, "through the windows",
-              elapsed / kValues,
+  std::printf("%-26s %6zu series %-22s %8.1f ns/add %10.0f B/series  (%zu aggregates)  %s\n",
+              (std::string(name) + " " + yaml).c_str(), kSeries, "through the windows", ns,
               static_cast<double>(heap_after - heap_before) / static_cast<double>(kSeries),
-              acc.count);
+              acc.count, feed_name(feed));
+}
+
+// For comparison, the lookup the windows used before: the series key built as a string, then
+// found in a std::unordered_map of the instances (the window and bookkeeping left out).
+void string_keyed_lookup(const char* name, const char* yaml, Feed feed) {
+  Factory factory(name, yaml);
+  std::vector<Metric> series = make_series(kSeries);
+  struct State {
+    std::unique_ptr<Aggregator> aggregator;
+    int64_t last_update = 0;
+  };
+  std::unordered_map<std::string, State> instances;
+  std::string key;
+  double ns = time_adds(series, feed, [&](const Metric& m, int64_t now) {
+    key.assign(m.name());
+    for (const Tag& t : m.tags()) {
+      key += '\0';
+      key += t.key;
+      key += '\0';
+      key += t.value;
+    }
+    auto it = instances.find(key);
+    if (it == instances.end()) it = instances.emplace(key, State{factory.make(), now}).first;
+    it->second.last_update = now;
+    it->second.aggregator->add(m);
+  });
+  std::printf("%-26s %6zu series %-22s %8.1f ns/add  %s\n",
+              (std::string(name) + " " + yaml).c_str(), kSeries, "string key + hash map", ns,
+              feed_name(feed));
 }
 
 void tdigest_alone() {
@@ -172,15 +241,26 @@ void tdigest_alone() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::printf("%zu metrics per run (one float field each), CPU time; build type %s\n", kValues,
               SLUICE_BUILD_TYPE);
+  // `aggregators_bench windows`: only the host's path, to profile it alone.
+  if (argc > 1 && std::string(argv[1]) == "windows") {
+    for (Feed feed : {Feed::kReused, Feed::kFreshBatches}) {
+      string_keyed_lookup("basicstats", "{}", feed);
+      through_windows("basicstats", "{}", feed);
+    }
+    return 0;
+  }
   report("basicstats", "{}");
   report("basicstats", "{stats: [count, mean, rate, last]}");
   report("quantile", "{}");
   report("quantile", "{algorithm: exact R7}");
   tdigest_alone();
-  through_windows("basicstats", "{}");
-  through_windows("quantile", "{}");
+  for (Feed feed : {Feed::kReused, Feed::kFreshBatches}) {
+    string_keyed_lookup("basicstats", "{}", feed);
+    through_windows("basicstats", "{}", feed);
+    through_windows("quantile", "{}", feed);
+  }
   return 0;
 }

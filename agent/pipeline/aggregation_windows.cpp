@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "core/series_key.hpp"
+
 namespace sluice::pipeline {
 namespace {
 
@@ -30,22 +32,6 @@ class StampingAccumulator final : public Accumulator {
 
 }  // namespace
 
-void series_key_into(const Metric& metric, std::string& key) {
-  key.assign(metric.name());
-  for (const Tag& t : metric.tags()) {
-    key += '\0';
-    key += t.key;
-    key += '\0';
-    key += t.value;
-  }
-}
-
-std::string series_key(const Metric& metric) {
-  std::string key;
-  series_key_into(metric, key);
-  return key;
-}
-
 AggregationWindows::AggregationWindows(WindowSettings settings, Factory factory, int64_t now)
     : settings_(settings),
       factory_(std::move(factory)),
@@ -62,8 +48,7 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
   int64_t t = settings_.arrival_time ? now : metric.time();
   watermark_ = std::max(watermark_, settings_.arrival_time ? now : t);
   int64_t horizon = std::max(watermark_, now);
-  series_key_into(metric, key_);
-  const std::string& key = key_;
+  const uint64_t hash = SeriesTable::hash_of(metric);
   bool taken = false;
   bool refused_late = false;
   for (int64_t start = first_start(t); start <= t; start += settings_.every) {
@@ -75,12 +60,12 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
       it = windows_.emplace(start, Window{start, end, {}, {}, false, false, {}}).first;
     }
     Window& window = it->second;
-    auto found = window.series.find(key);
-    if (carries_state() && found == window.series.end()) {
+    SeriesTable::Entry* found = window.series.find(metric, hash);
+    if (carries_state() && found == nullptr) {
       auto previous = windows_.find(start - settings_.every);
       if (previous != windows_.end() && !previous->second.pushed &&
-          previous->second.series.count(key)) {
-        window.waiting[key].push_back(metric);
+          previous->second.series.find(metric, hash) != nullptr) {
+        window.waiting[core::series_key(metric)].push_back(metric);
         taken = true;
         continue;
       }
@@ -92,13 +77,17 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
       }
       window.updated_after_push = true;
     }
-    taken |= add_to(window, found, key, metric, now);
+    add_to(window, found, metric, hash, now);
+    taken = true;
   }
   // Telegraf's grace: a metric a little older than the open window joins it.
   if (!taken && !refused_late && settings_.grace > 0 && settings_.size == settings_.every) {
     for (auto& [start, window] : windows_) {
       if (window.pushed) continue;
-      if (t < start && t >= start - settings_.grace) taken = add_to(window, key, metric, now);
+      if (t < start && t >= start - settings_.grace) {
+        add_to(window, metric, hash, now);
+        taken = true;
+      }
       break;
     }
   }
@@ -112,40 +101,41 @@ bool AggregationWindows::add(const Metric& metric, int64_t now) {
   return taken;
 }
 
-bool AggregationWindows::add_to(Window& window, const std::string& key, const Metric& metric,
-                                int64_t now) {
-  return add_to(window, window.series.find(key), key, metric, now);
+void AggregationWindows::add_to(Window& window, const Metric& metric, uint64_t hash, int64_t now) {
+  add_to(window, window.series.find(metric, hash), metric, hash, now);
 }
 
-bool AggregationWindows::add_to(Window& window, SeriesMap::iterator it, const std::string& key,
-                                const Metric& metric, int64_t now) {
-  if (it == window.series.end()) {
+void AggregationWindows::add_to(Window& window, SeriesTable::Entry* found, const Metric& metric,
+                                uint64_t hash, int64_t now) {
+  if (found == nullptr) {
     if (settings_.max_series > 0 && series_count_ >= settings_.max_series) evict_oldest_series();
-    it = window.series.emplace(key, SeriesState{factory_(), now}).first;
+    found =
+        &window.series.insert(SeriesTable::Entry{core::series_key(metric), hash, now, factory_()});
     ++series_count_;
   }
-  it->second.last_update = now;
-  it->second.aggregator->add(metric);
+  found->last_update = now;
+  found->aggregator->add(metric);
   if (const DeliveryHandle& d = metric.delivery();
       d && (window.deliveries.empty() || window.deliveries.back() != d)) {
     window.deliveries.push_back(d);
   }
-  return true;
 }
 
 void AggregationWindows::evict_oldest_series() {
   // The least recently updated; among equals, the earliest window, then the smallest key.
   Window* oldest_window = nullptr;
-  std::unordered_map<std::string, SeriesState>::iterator oldest;
+  size_t oldest = 0;
   for (auto& [start, window] : windows_) {
-    for (auto it = window.series.begin(); it != window.series.end(); ++it) {
-      bool older = oldest_window == nullptr ||
-                   it->second.last_update < oldest->second.last_update ||
-                   (it->second.last_update == oldest->second.last_update &&
-                    oldest_window == &window && it->first < oldest->first);
+    const std::vector<SeriesTable::Entry>& entries = window.series.entries();
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const SeriesTable::Entry* best =
+          oldest_window == nullptr ? nullptr : &oldest_window->series.entries()[oldest];
+      bool older = best == nullptr || entries[i].last_update < best->last_update ||
+                   (entries[i].last_update == best->last_update && oldest_window == &window &&
+                    entries[i].key < best->key);
       if (older) {
         oldest_window = &window;
-        oldest = it;
+        oldest = i;
       }
     }
   }
@@ -157,14 +147,14 @@ void AggregationWindows::evict_oldest_series() {
 
 void AggregationWindows::push_window(Window& window, Accumulator& out) {
   StampingAccumulator stamped(out, window.start);
-  std::vector<std::pair<const std::string*, SeriesState*>> in_order;
+  std::vector<SeriesTable::Entry*> in_order;
   in_order.reserve(window.series.size());
-  for (auto& [key, state] : window.series) in_order.emplace_back(&key, &state);
+  for (SeriesTable::Entry& e : window.series.entries()) in_order.push_back(&e);
   std::sort(in_order.begin(), in_order.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  for (auto& [key, state] : in_order) {
-    state->aggregator->push(stamped);
-    if (carries_state()) state->aggregator->reset();
+            [](const auto* a, const auto* b) { return a->key < b->key; });
+  for (SeriesTable::Entry* e : in_order) {
+    e->aggregator->push(stamped);
+    if (carries_state()) e->aggregator->reset();
   }
   window.pushed = true;
   window.updated_after_push = false;
@@ -188,12 +178,15 @@ void AggregationWindows::push_due(int64_t now, Accumulator& out) {
       auto [target, created] =
           windows_.emplace(next, Window{next, next + settings_.size, {}, {}, false, false, {}});
       Window& next_window = target->second;
-      for (auto& [key, state] : window.series) {
-        if (next_window.series.emplace(key, std::move(state)).second) continue;
-        --series_count_;  // the next window has its own instance already
+      for (SeriesTable::Entry& e : window.series.entries()) {
+        if (next_window.series.find_key(e.key, e.hash) == nullptr) {
+          next_window.series.insert(std::move(e));
+        } else {
+          --series_count_;  // the next window has its own instance already
+        }
       }
       for (auto& [key, metrics] : next_window.waiting) {
-        for (const Metric& m : metrics) add_to(next_window, key, m, now);
+        for (const Metric& m : metrics) add_to(next_window, m, SeriesTable::hash_of(m), now);
       }
       next_window.waiting.clear();
     } else {

@@ -20,9 +20,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "pipeline/series_table.hpp"
 #include "sluice/plugin.hpp"
 
 namespace sluice::pipeline {
@@ -31,11 +31,11 @@ struct WindowSettings {
   int64_t size = 30'000'000'000;   // window length (period for tumbling windows)
   int64_t every = 30'000'000'000;  // distance between window starts (== size when tumbling)
   int64_t delay = 100'000'000;
-  int64_t grace = 0;               // tumbling only: older metrics join the oldest open window
+  int64_t grace = 0;  // tumbling only: older metrics join the oldest open window
   int64_t allowed_lateness = 0;
   bool arrival_time = false;
-  bool drop_late = false;          // late_metrics: drop
-  size_t max_series = 0;           // 0: unbounded
+  bool drop_late = false;  // late_metrics: drop
+  size_t max_series = 0;   // 0: unbounded
 };
 
 struct WindowCounters {
@@ -68,17 +68,12 @@ class AggregationWindows {
   size_t series() const { return series_count_; }
 
  private:
-  struct SeriesState {
-    std::unique_ptr<Aggregator> aggregator;
-    int64_t last_update = 0;
-  };
-  using SeriesMap = std::unordered_map<std::string, SeriesState>;
   struct Window {
     int64_t start = 0;
     int64_t end = 0;
     // Hashed for the per-metric lookup; push_window sorts the keys so pushes come in a stable
     // order.
-    SeriesMap series;
+    SeriesTable series;
     // Tumbling windows without lateness: metrics of a series that arrive while the previous
     // window, which holds its state, is not pushed yet. They go into that state once it is
     // carried over.
@@ -89,9 +84,10 @@ class AggregationWindows {
     std::vector<DeliveryHandle> deliveries;
   };
 
-  bool add_to(Window& window, const std::string& key, const Metric& metric, int64_t now);
-  // The same with the series already looked up (`it` may be the end: a new series).
-  bool add_to(Window& window, SeriesMap::iterator it, const std::string& key, const Metric& metric,
+  // Adds to the window's instance of the metric's series (`hash`: SeriesTable::hash_of), or
+  // to `found` when the series is already looked up.
+  void add_to(Window& window, const Metric& metric, uint64_t hash, int64_t now);
+  void add_to(Window& window, SeriesTable::Entry* found, const Metric& metric, uint64_t hash,
               int64_t now);
   void push_window(Window& window, Accumulator& out);
   void evict_oldest_series();
@@ -108,12 +104,6 @@ class AggregationWindows {
   int64_t opened_from_;  // windows ending before this are never opened
   size_t series_count_ = 0;
   WindowCounters counters_;
-  std::string key_;  // the series key of the metric being added, reused to spare an allocation
 };
-
-// The identity of a series: name and tags, as one string.
-std::string series_key(const Metric& metric);
-// The same, into `key` (its capacity is kept).
-void series_key_into(const Metric& metric, std::string& key);
 
 }  // namespace sluice::pipeline

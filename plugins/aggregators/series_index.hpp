@@ -2,8 +2,9 @@
 // gets a dense index in order of first appearance, so an aggregator keeps its state in a plain
 // vector beside this index and pushes in a deterministic order.
 //
-// Finding a known series allocates nothing. The series found last is tried first: the host
-// gives each series its own aggregator instance, so most instances only ever see one.
+// Finding a known series allocates nothing and reads one key (core/series_key.hpp). The series
+// found last is tried first: the host gives each series its own aggregator instance, so most
+// instances only ever see one.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/series_key.hpp"
 #include "sluice/metric.hpp"
 
 namespace sluice::aggregators {
@@ -20,15 +22,14 @@ namespace sluice::aggregators {
 class SeriesIndex {
  public:
   struct Series {
-    std::string name;
-    std::vector<Tag> tags;
+    std::string key;  // core::series_key
     uint64_t hash = 0;
   };
 
   // The index of the metric's series; a series not seen before is appended.
   size_t find_or_add(const Metric& metric) {
     if (last_ < series_.size() && same(series_[last_], metric)) return last_;
-    const uint64_t hash = hash_of(metric);
+    const uint64_t hash = core::series_hash(metric);
     if (table_.empty()) {
       if (!series_.empty() && same(series_[0], metric)) return last_ = 0;
     } else {
@@ -38,7 +39,7 @@ class SeriesIndex {
         if (s.hash == hash && same(s, metric)) return last_ = table_[slot] - 1;
       }
     }
-    series_.push_back(Series{metric.name(), metric.tags(), hash});
+    series_.push_back(Series{core::series_key(metric), hash});
     last_ = series_.size() - 1;
     // A single series needs no table (the check above finds it); the table comes with the
     // second, and doubles to stay at most half full.
@@ -54,15 +55,16 @@ class SeriesIndex {
 
   size_t size() const { return series_.size(); }
   bool empty() const { return series_.empty(); }
-  const Series& operator[](size_t i) const { return series_[i]; }
+  // The measurement name of a series.
+  std::string_view name(size_t i) const {
+    const std::string& key = series_[i].key;
+    return std::string_view(key).substr(0, key.find('\0'));
+  }
 
   // A metric with the series' name and tags, time 0 (the host stamps the window's time) and
   // `type`, for push() to fill with fields.
   Metric make_metric(size_t i, ValueType type) const {
-    Metric m(series_[i].name, 0, type);
-    m.reserve_tags(series_[i].tags.size());
-    for (const Tag& t : series_[i].tags) m.append_sorted_tag(t.key, t.value);
-    return m;
+    return core::metric_of_series(series_[i].key, 0, type);
   }
 
   void clear() {
@@ -98,32 +100,7 @@ class SeriesIndex {
  private:
   static constexpr size_t kNone = static_cast<size_t>(-1);
 
-  static uint64_t mix(uint64_t h, uint64_t v) {
-    h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
-    return h ^ (h >> 29);
-  }
-  // Eight bytes at a time; the length goes into the last word so that "ab"+"c" and "a"+"bc"
-  // differ.
-  static uint64_t hash_text(uint64_t h, std::string_view s) {
-    const char* p = s.data();
-    size_t n = s.size();
-    for (; n >= 8; n -= 8, p += 8) {
-      uint64_t word;
-      std::memcpy(&word, p, 8);
-      h = mix(h, word);
-    }
-    uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
-    return mix(h, tail ^ (static_cast<uint64_t>(s.size()) << 56));
-  }
-  static uint64_t hash_of(const Metric& m) {
-    uint64_t h = hash_text(0x243F6A8885A308D3ULL, m.name());
-    for (const Tag& t : m.tags()) h = hash_text(hash_text(h, t.key), t.value);
-    return h;
-  }
-  static bool same(const Series& s, const Metric& m) {
-    return s.name == m.name() && s.tags == m.tags();
-  }
+  static bool same(const Series& s, const Metric& m) { return core::series_key_matches(s.key, m); }
 
   void insert(size_t index) {
     size_t mask = table_.size() - 1;

@@ -87,7 +87,8 @@ class Derivative final : public Aggregator {
       const SeriesState& series = state_[s];
       if (series.single) {
         if (log_.enabled(LogLevel::kDebug))
-          log_.debug("same first and last metric for \"" + series_[s].name + "\", skipping");
+          log_.debug("same first and last metric for \"" + std::string(series_.name(s)) +
+                     "\", skipping");
         continue;
       }
       double denominator = static_cast<double>(series.last.time - series.first.time) / 1e9;
@@ -97,7 +98,7 @@ class Derivative final : public Aggregator {
         if (first == nullptr || last == nullptr) {
           if (log_.enabled(LogLevel::kDebug))
             log_.debug("\"" + variable_ + "\" missing in the first or last metric of \"" +
-                       series_[s].name + "\"");
+                       std::string(series_.name(s)) + "\"");
           continue;
         }
         denominator = *last - *first;

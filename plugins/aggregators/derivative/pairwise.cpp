@@ -93,8 +93,8 @@ class PairwiseDerivative final : public Aggregator {
       const double* last = to.find(settings_.variable);
       if (first == nullptr || last == nullptr) {
         if (log_.enabled(LogLevel::kDebug))
-          log_.debug("\"" + settings_.variable + "\" missing in a metric of \"" + series_[s].name +
-                     "\", skipping a pair");
+          log_.debug("\"" + settings_.variable + "\" missing in a metric of \"" +
+                     std::string(series_.name(s)) + "\", skipping a pair");
         return;
       }
       denominator = *last - *first;

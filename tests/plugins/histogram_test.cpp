@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "aggregator_test_support.hpp"
+#include "outputs/prometheus_client/metric_store.hpp"
 
 using namespace sluice;
 using namespace sluice::testing;
@@ -25,14 +26,17 @@ TEST_CASE("histogram: cumulative buckets with an le tag, counts kept across wind
   auto agg = make_aggregator("histogram", kCpuConfig);
   add_lines(*agg, kCpuInput);
   auto metrics = push_metrics(*agg);
-  REQUIRE(metrics.size() == 5);
+  REQUIRE(metrics.size() == 6);
   CHECK(metrics[0].type() == ValueType::kHistogram);
+  CHECK(metrics[5].type() == ValueType::kHistogram);
+  // Then the sum of the values counted (5 + 10 + 55 + 150 - 1) and their count.
   CHECK(push_lines(*agg) ==
         "cpu,host=a,le=0 usage_idle_bucket=1i 1700000000000000000\n"
         "cpu,host=a,le=10 usage_idle_bucket=3i 1700000000000000000\n"
         "cpu,host=a,le=50 usage_idle_bucket=3i 1700000000000000000\n"
         "cpu,host=a,le=100 usage_idle_bucket=4i 1700000000000000000\n"
-        "cpu,host=a,le=+Inf usage_idle_bucket=5i 1700000000000000000\n");
+        "cpu,host=a,le=+Inf usage_idle_bucket=5i 1700000000000000000\n"
+        "cpu,host=a usage_idle_sum=219,usage_idle_count=5i 1700000000000000000\n");
   // reset is false: the next window adds to the same counts.
   add_lines(*agg, "cpu,host=a usage_idle=20 1700000030000000000\n");
   CHECK(push_lines(*agg, kGatherTime + 30 * kSecond) ==
@@ -40,7 +44,8 @@ TEST_CASE("histogram: cumulative buckets with an le tag, counts kept across wind
         "cpu,host=a,le=10 usage_idle_bucket=3i 1700000030000000000\n"
         "cpu,host=a,le=50 usage_idle_bucket=4i 1700000030000000000\n"
         "cpu,host=a,le=100 usage_idle_bucket=5i 1700000030000000000\n"
-        "cpu,host=a,le=+Inf usage_idle_bucket=6i 1700000030000000000\n");
+        "cpu,host=a,le=+Inf usage_idle_bucket=6i 1700000030000000000\n"
+        "cpu,host=a usage_idle_sum=239,usage_idle_count=6i 1700000030000000000\n");
 }
 
 TEST_CASE("histogram: reset starts every window afresh") {
@@ -56,7 +61,8 @@ TEST_CASE("histogram: reset starts every window afresh") {
         "cpu,host=a,le=10 usage_idle_bucket=0i 1700000000000000000\n"
         "cpu,host=a,le=50 usage_idle_bucket=1i 1700000000000000000\n"
         "cpu,host=a,le=100 usage_idle_bucket=1i 1700000000000000000\n"
-        "cpu,host=a,le=+Inf usage_idle_bucket=1i 1700000000000000000\n");
+        "cpu,host=a,le=+Inf usage_idle_bucket=1i 1700000000000000000\n"
+        "cpu,host=a usage_idle_sum=20,usage_idle_count=1i 1700000000000000000\n");
 }
 
 TEST_CASE("histogram: not cumulative, each bucket counts its own range and has a gt tag") {
@@ -89,7 +95,8 @@ TEST_CASE("histogram: every field without a field list, fields sharing a bound s
         "m,le=2 b_bucket=1i 1700000000000000000\n"
         "m,le=3 b_bucket=2i 1700000000000000000\n"
         "m,le=1000 a_bucket=2i,b_bucket=2i 1700000000000000000\n"
-        "m,le=+Inf a_bucket=2i,b_bucket=2i 1700000000000000000\n");
+        "m,le=+Inf a_bucket=2i,b_bucket=2i 1700000000000000000\n"
+        "m a_sum=700.25,a_count=2i,b_sum=3.5,b_count=2i 1700000000000000000\n");
 }
 
 TEST_CASE("histogram: expiration_interval forgets series without new values") {
@@ -98,18 +105,22 @@ TEST_CASE("histogram: expiration_interval forgets series without new values") {
   add_lines(*agg, "m,id=old v=1 1700000000000000000\n");
   CHECK(push_lines(*agg, kGatherTime + 30 * kSecond) ==
         "m,id=old,le=10 v_bucket=1i 1700000030000000000\n"
-        "m,id=old,le=+Inf v_bucket=1i 1700000030000000000\n");
+        "m,id=old,le=+Inf v_bucket=1i 1700000030000000000\n"
+        "m,id=old v_sum=1,v_count=1i 1700000030000000000\n");
   // Two minutes on: forgotten, and counting starts again from the next value.
   add_lines(*agg, "m,id=new v=20 1700000120000000000\n");
   CHECK(push_lines(*agg, kGatherTime + 120 * kSecond) ==
         "m,id=new,le=10 v_bucket=0i 1700000120000000000\n"
-        "m,id=new,le=+Inf v_bucket=1i 1700000120000000000\n");
+        "m,id=new,le=+Inf v_bucket=1i 1700000120000000000\n"
+        "m,id=new v_sum=20,v_count=1i 1700000120000000000\n");
   add_lines(*agg, "m,id=old v=30 1700000130000000000\n");
   CHECK(push_lines(*agg, kGatherTime + 150 * kSecond) ==
         "m,id=new,le=10 v_bucket=0i 1700000150000000000\n"
         "m,id=new,le=+Inf v_bucket=1i 1700000150000000000\n"
+        "m,id=new v_sum=20,v_count=1i 1700000150000000000\n"
         "m,id=old,le=10 v_bucket=0i 1700000150000000000\n"
-        "m,id=old,le=+Inf v_bucket=1i 1700000150000000000\n");
+        "m,id=old,le=+Inf v_bucket=1i 1700000150000000000\n"
+        "m,id=old v_sum=30,v_count=1i 1700000150000000000\n");
 }
 
 TEST_CASE("histogram: push_only_on_update skips series without new values") {
@@ -117,11 +128,13 @@ TEST_CASE("histogram: push_only_on_update skips series without new values") {
       "histogram", "{push_only_on_update: true, config: [{measurement_name: m, buckets: \"10\"}]}");
   add_lines(*agg, "m v=1 1700000000000000000\n");
   CHECK(push_lines(*agg) ==
-        "m,le=10 v_bucket=1i 1700000000000000000\nm,le=+Inf v_bucket=1i 1700000000000000000\n");
+        "m,le=10 v_bucket=1i 1700000000000000000\nm,le=+Inf v_bucket=1i 1700000000000000000\n"
+        "m v_sum=1,v_count=1i 1700000000000000000\n");
   CHECK(push_lines(*agg) == "");
   add_lines(*agg, "m v=11 1700000000000000000\n");
   CHECK(push_lines(*agg) ==
-        "m,le=10 v_bucket=1i 1700000000000000000\nm,le=+Inf v_bucket=2i 1700000000000000000\n");
+        "m,le=10 v_bucket=1i 1700000000000000000\nm,le=+Inf v_bucket=2i 1700000000000000000\n"
+        "m v_sum=12,v_count=2i 1700000000000000000\n");
 }
 
 TEST_CASE("histogram: measurements without a config entry are ignored") {
@@ -141,4 +154,23 @@ TEST_CASE("histogram: option errors name the entry") {
   CHECK(option_error("histogram", "{config: [{measurement_name: m, buckets: \"1\", field: a}]}") ==
         "config: entry 1: unknown key \"field\"; expected measurement_name, fields or buckets");
   CHECK(option_error("histogram", "{config: [{measurement: m, buckets: \"1\"}]}") == "");
+}
+
+TEST_CASE("histogram: prometheus_client exposes it as a Prometheus histogram") {
+  auto agg = make_aggregator("histogram", kCpuConfig);
+  add_lines(*agg, kCpuInput);
+  auto metrics = push_metrics(*agg);
+  outputs::prometheus_client::MetricStore store({});
+  store.add(metrics, kGatherTime);
+  // Cumulative buckets ending with +Inf, _count equal to the +Inf bucket, _sum of the values.
+  CHECK(store.render() ==
+        "# HELP cpu_usage_idle sluice collected metric\n"
+        "# TYPE cpu_usage_idle histogram\n"
+        "cpu_usage_idle_bucket{host=\"a\",le=\"0\"} 1\n"
+        "cpu_usage_idle_bucket{host=\"a\",le=\"10\"} 3\n"
+        "cpu_usage_idle_bucket{host=\"a\",le=\"50\"} 3\n"
+        "cpu_usage_idle_bucket{host=\"a\",le=\"100\"} 4\n"
+        "cpu_usage_idle_bucket{host=\"a\",le=\"+Inf\"} 5\n"
+        "cpu_usage_idle_sum{host=\"a\"} 219\n"
+        "cpu_usage_idle_count{host=\"a\"} 5\n");
 }

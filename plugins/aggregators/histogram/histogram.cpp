@@ -1,5 +1,7 @@
 // histogram: counts of field values per bucket, for the measurements and fields configured,
-// emitted as one metric per bucket with its upper bound in the `le` tag (Prometheus' layout).
+// emitted as one metric per bucket with its upper bound in the `le` tag, and, when cumulative,
+// one more with each field's `_sum` and `_count`: Prometheus' histogram layout, which the
+// prometheus_client output exposes as a histogram.
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -39,6 +41,7 @@ std::string bound_text(double x) {
 struct FieldCounts {
   const std::vector<double>* buckets = nullptr;  // nullptr: the field has no histogram
   std::vector<int64_t> counts;                   // one per bucket, then +Inf
+  double sum = 0;                                // of the values counted
 };
 
 struct SeriesState {
@@ -82,6 +85,7 @@ class Histogram final : public Aggregator {
       size_t bucket = static_cast<size_t>(
           std::lower_bound(fc.buckets->begin(), fc.buckets->end(), x) - fc.buckets->begin());
       ++fc.counts[bucket];
+      fc.sum += x;
       counted = true;
     }
     if (!counted) return;
@@ -152,6 +156,20 @@ class Histogram final : public Aggregator {
       return a.le != b.le ? a.le < b.le : a.gt < b.gt;
     });
     for (Bucket& b : out) acc.add(std::move(b.metric));
+    if (!cumulative_) return;
+    // A Prometheus histogram also has the sum of the observations and their count (the +Inf
+    // bucket's): without them its _sum and _count would read 0, and rate(_sum) / rate(_count),
+    // the mean, could not be had.
+    Metric totals = series_.make_metric(s, type);
+    for (const auto& slot : state_[s].fields) {
+      const FieldCounts& fc = slot.state;
+      if (fc.buckets == nullptr) continue;
+      int64_t count = 0;
+      for (int64_t c : fc.counts) count += c;
+      totals.set_field(slot.key + "_sum", fc.sum);
+      totals.set_field(slot.key + "_count", count);
+    }
+    if (!totals.fields().empty()) acc.add(std::move(totals));
   }
 
   HistogramConfig config_;

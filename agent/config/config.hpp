@@ -36,6 +36,7 @@ struct AgentSettings {
   std::vector<std::string> plugin_dirs;
   std::string plugin_load_error = "error";  // error | skip
   std::chrono::nanoseconds shutdown_timeout{std::chrono::seconds(30)};
+  bool skip_processors_after_aggregators = false;
 };
 
 struct PluginConfig {

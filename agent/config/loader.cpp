@@ -126,6 +126,7 @@ AgentSettings agent_settings(const Options& o, const std::string& where) {
                       a.plugin_load_error + "\"");
   }
   a.shutdown_timeout = o.get_duration("shutdown_timeout");
+  a.skip_processors_after_aggregators = o.get_bool("skip_processors_after_aggregators");
   if (a.interval.count() <= 0 || a.flush_interval.count() <= 0) {
     throw ConfigError(where + ": agent: interval and flush_interval must be longer than 0s");
   }

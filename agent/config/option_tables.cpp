@@ -30,6 +30,9 @@ const std::vector<OptionSpec> kAgentOptions = {
      "A plugin shared object that cannot be loaded: error (refuse to start) or skip (log it)"},
     {"shutdown_timeout", OptionType::kDuration, "30s",
      "On shutdown, how long outputs may take to write what they hold"},
+    {"skip_processors_after_aggregators", OptionType::kBool, "false",
+     "Send what the aggregators emit straight to the outputs instead of through the processors "
+     "a second time"},
 };
 
 namespace {

@@ -52,7 +52,7 @@ Pipeline::Pipeline(const config::Config& config, const Clock& clock, const Carry
     aggregators_.push_back(within_plugin_config(
         pc, [&] { return std::make_shared<RunningAggregator>(pc, clock_); }));
   }
-  if (!aggregators_.empty()) {
+  if (!aggregators_.empty() && !agent.skip_processors_after_aggregators) {
     for (const config::PluginConfig& pc : config.processors) {
       aggregate_processors_.push_back(
           within_plugin_config(pc, [&] { return std::make_unique<RunningProcessor>(pc); }));

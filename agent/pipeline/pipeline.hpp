@@ -79,7 +79,8 @@ class Pipeline {
   std::vector<std::unique_ptr<RunningInput>> inputs_;
   std::vector<std::unique_ptr<RunningProcessor>> processors_;
   AggregatorList aggregators_;
-  // Aggregates go through a second set of the processors, so stateful ones keep separate state.
+  // Aggregates go through a second set of the processors, so stateful ones keep separate state
+  // (none with agent.skip_processors_after_aggregators).
   std::vector<std::unique_ptr<RunningProcessor>> aggregate_processors_;
   OutputList outputs_;
 

@@ -233,12 +233,13 @@ TEST_CASE("shutdown ends although an input is blocked behind an output that bloc
   CHECK(output->stats().metrics_dropped > 0);
 }
 
-TEST_CASE("drop_original: the aggregated originals never reach the output, other metrics and the aggregate do") {
+TEST_CASE("drop_original: originals never reach the output, other metrics and the aggregate do") {
   ManualClock clock(5'000 * kSecond);
   TempConfig file("drop-original");
   // `gen` is aggregated and dropped; `other` is not selected (namepass) and passes. The lines
   // input sends one `gen` metric stamped long before any window: the aggregator selects it but
-  // no window takes it (it is 4000 s older than the clock), and it is dropped all the same, as Telegraf does.
+  // no window takes it (it is 4000 s older than the clock), and it is dropped all the same, as
+  // Telegraf does.
   file.write(std::string(kAgent) +
              "inputs:\n"
              "  - gen: {count: 2, collection_offset: 500ms}\n"
@@ -307,4 +308,66 @@ TEST_CASE("drop_original: the aggregated originals never reach the output, other
   REQUIRE(counts.size() >= 2);
   CHECK(counts[0] == 10);
   CHECK(counts[1] == 10);
+}
+
+namespace {
+
+// Runs `gathers` gathers of a gen input (count: 2) into a count aggregator with 1 h windows and
+// stops the agent, which pushes the open window. Returns what the recorder `name` got.
+std::shared_ptr<sluice::testing::Recording> run_until_shutdown(const std::string& name,
+                                                               const std::string& agent_extra,
+                                                               uint64_t gathers) {
+  ManualClock clock(3'600 * 10 * kSecond);  // a multiple of the hour
+  TempConfig file(name);
+  // The second tag processor selects only aggregates (namepass), so it shows whether they went
+  // through the processors a second time.
+  file.write("agent: {interval: 1s, flush_interval: 1h, omit_hostname: true, shutdown_timeout: 5s" +
+             agent_extra +
+             "}\n"
+             "inputs:\n  - gen: {count: 2, collection_offset: 500ms}\n"
+             "processors:\n  - tag: {key: stage, value: processed}\n"
+             "  - tag: {key: again, value: yes, namepass: [count]}\n"
+             "aggregators:\n  - count: {period: 1h, delay: 0s}\n"
+             "outputs:\n  - recorder: {name: " +
+             name + ", namepass: [count]}\n");
+  Agent agent(file.load(), clock);
+  agent.start();
+  for (uint64_t i = 1; i <= gathers; ++i) {
+    REQUIRE(settle(clock, 3));  // the input, the aggregation and the output
+    clock.advance(i == 1 ? kSecond / 2 : kSecond);
+    REQUIRE(eventually(
+        [&] { return agent.pipeline().inputs()[0]->stats().metrics_gathered == 2 * i; }));
+  }
+  RunningAggregator& aggregator = *agent.pipeline().aggregators()[0];
+  REQUIRE(eventually([&] { return aggregator.stats().metrics_in == 2 * gathers; }));
+  CHECK(recording(name)->metric_count() == 0);  // the window is an hour long
+  agent.stop();
+  return recording(name);
+}
+
+}  // namespace
+
+TEST_CASE("shutdown pushes the open aggregation window, through the processors a second time") {
+  auto recorded = run_until_shutdown("shutdown-push", "", 3);
+  CHECK(recorded->values() == std::vector<int64_t>{3, 3});  // series n=0 and n=1
+  std::lock_guard lock(recorded->mutex);
+  for (const auto& batch : recorded->writes) {
+    for (const auto& m : batch) {
+      CHECK(m.tag("stage") == "processed");
+      CHECK(m.tag("again") == "yes");
+    }
+  }
+}
+
+TEST_CASE("skip_processors_after_aggregators: aggregates go straight to the outputs") {
+  auto recorded =
+      run_until_shutdown("skip-second-pass", ", skip_processors_after_aggregators: true", 2);
+  CHECK(recorded->values() == std::vector<int64_t>{2, 2});
+  std::lock_guard lock(recorded->mutex);
+  for (const auto& batch : recorded->writes) {
+    for (const auto& m : batch) {
+      CHECK(m.tag("stage") == "processed");  // from the originals, processed once
+      CHECK_FALSE(m.has_tag("again"));
+    }
+  }
 }

@@ -213,3 +213,88 @@ TEST_CASE("tumbling windows carry a series' state on, even when the next window 
   CHECK(out.summary() == Summary{"m/a@100=2", "m/a@110=4"});
   CHECK(w.series() == 1);
 }
+
+TEST_CASE("tumbling windows are aligned to multiples of the period, whenever the agent starts") {
+  // Started at 1003.7 s with 30 s windows: the open window is [990 s, 1020 s), not one
+  // starting at the clock.
+  auto w = windows(tumbling(30), static_cast<int64_t>(1003.7 * kSecond));
+  CHECK(w.add(at(1004), 1004 * kSecond));
+  CHECK(w.add(at(1019.9), 1019 * kSecond));
+  CHECK(w.add(at(1020), 1020 * kSecond));  // the next window
+  CHECK(w.next_due() == 1020 * kSecond);
+  Collect out;
+  w.push_due(1020 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@990=2"});
+  w.push_due(1050 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@990=2", "m/a@1020=1"});
+}
+
+TEST_CASE("delay: a window is pushed exactly at end + delay, not a nanosecond before") {
+  WindowSettings s = tumbling(10);
+  s.delay = 250'000'000;
+  auto w = windows(s, 100 * kSecond);
+  w.add(at(105), 105 * kSecond);
+  Collect out;
+  w.push_due(110 * kSecond + 250'000'000 - 1, out);
+  CHECK(out.metrics.empty());
+  w.push_due(110 * kSecond + 250'000'000, out);
+  CHECK(out.summary() == Summary{"m/a@100=1"});
+}
+
+TEST_CASE(
+    "out-of-order arrival: a metric for the previous window counts there until it is pushed") {
+  auto w = windows(tumbling(10, 2), 100 * kSecond);
+  CHECK(w.add(at(108), 108 * kSecond));
+  CHECK(w.add(at(103), 109 * kSecond));    // earlier, arriving later: same window
+  CHECK(w.add(at(111), 111 * kSecond));    // the next window opens
+  CHECK(w.add(at(109.5), 111 * kSecond));  // during the delay: still the first window
+  CHECK(w.add(at(101, "b"), 111.9 * kSecond));
+  Collect out;
+  w.push_due(112 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=3", "m/b@100=1"});
+  CHECK_FALSE(w.add(at(109.9), 112 * kSecond));  // pushed: too late, counted
+  CHECK(w.counters().too_late == 1);
+  w.push_due(122 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=3", "m/b@100=1", "m/a@110=1"});
+}
+
+TEST_CASE("grace: metrics from start - grace on join the open window, older ones are counted") {
+  WindowSettings s = tumbling(10);
+  s.grace = 2 * kSecond;
+  auto w = windows(s, 110 * kSecond);  // the open window is [110 s, 120 s)
+  CHECK(w.add(at(111), 111 * kSecond));
+  CHECK(w.add(at(108), 111 * kSecond));  // exactly start - grace
+  CHECK(w.add(at(109.5), 111 * kSecond));
+  Metric just_older = at(108);
+  just_older.set_time(108 * kSecond - 1);
+  CHECK_FALSE(w.add(just_older, 111 * kSecond));  // a nanosecond older than start - grace
+  CHECK(w.counters().too_late == 1);
+  CHECK(w.counters().accepted == 3);
+  Collect out;
+  w.push_due(120 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@110=3"});
+  // Once the window is pushed, a late metric within grace rolls into the next window, as in
+  // Telegraf; an older one is counted.
+  CHECK(w.add(at(119), 121 * kSecond));
+  CHECK_FALSE(w.add(at(117.5), 121 * kSecond));
+  CHECK(w.counters().too_late == 2);
+  w.push_due(130 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@110=3", "m/a@120=1"});
+}
+
+TEST_CASE("shutdown: push_all pushes every open window, pushed or not, and forgets them") {
+  WindowSettings s;
+  s.size = 10 * kSecond;
+  s.every = 5 * kSecond;
+  s.delay = 0;
+  auto w = windows(s, 100 * kSecond);
+  w.add(at(101), 101 * kSecond);
+  w.add(at(107), 107 * kSecond);
+  Collect out;
+  w.push_due(105 * kSecond, out);  // [95 s, 105 s) is due
+  CHECK(out.summary() == Summary{"m/a@95=1"});
+  w.push_all(out);  // [100 s, 110 s) and [105 s, 115 s) are still open
+  CHECK(out.summary() == Summary{"m/a@95=1", "m/a@100=2", "m/a@105=1"});
+  CHECK(w.series() == 0);
+  CHECK(w.next_due() == INT64_MAX);
+}

@@ -45,12 +45,14 @@ TEST_CASE("series key: built, matched in place and read back into a metric") {
   CHECK(core::metric_of_series("mem", 0, ValueType::kUntyped).tags().empty());
 }
 
-TEST_CASE("series table: every series is found after inserts and erases, even when hashes collide") {
+TEST_CASE("series table: every series is found after inserts and erases, hashes colliding") {
   SeriesTable table;
   constexpr int kSeries = 2000;
   std::set<int> present;
   // Every fourth series shares one hash, so probe runs are long and erases must shift them.
-  auto hash_of = [](int n) { return n % 4 == 0 ? uint64_t{12345} : SeriesTable::hash_of(series(n)); };
+  auto hash_of = [](int n) {
+    return n % 4 == 0 ? uint64_t{12345} : SeriesTable::hash_of(series(n));
+  };
   for (int n = 0; n < kSeries; ++n) {
     table.insert(entry_for(series(n), hash_of(n)));
     present.insert(n);

@@ -190,10 +190,13 @@ void through_windows(const char* name, const char* yaml, Feed feed) {
   size_t heap_after = heap_in_use();
   CountingAccumulator acc;
   windows.push_all(acc);
-  std::printf("%-26s %6zu series %-22s %8.1f ns/add %10.0f B/series  (%zu aggregates)  %s\n",
-              (std::string(name) + " " + yaml).c_str(), kSeries, "through the windows", ns,
-              static_cast<double>(heap_after - heap_before) / static_cast<double>(kSeries),
-              acc.count, feed_name(feed));
+  // At 1M metrics/s in, each ns per metric is 0.1 % of one core.
+  std::printf(
+      "%-26s %6zu series %-22s %8.1f ns/add %10.0f B/series  (%zu aggregates)  %s, %.1f %% of a "
+      "core at 1M metrics/s\n",
+      (std::string(name) + " " + yaml).c_str(), kSeries, "through the windows", ns,
+      static_cast<double>(heap_after - heap_before) / static_cast<double>(kSeries), acc.count,
+      feed_name(feed), ns * 1e6 / 1e9 * 100);
 }
 
 // For comparison, the lookup the windows used before: the series key built as a string, then
@@ -249,6 +252,7 @@ int main(int argc, char** argv) {
     for (Feed feed : {Feed::kReused, Feed::kFreshBatches}) {
       string_keyed_lookup("basicstats", "{}", feed);
       through_windows("basicstats", "{}", feed);
+      through_windows("quantile", "{}", feed);
     }
     return 0;
   }

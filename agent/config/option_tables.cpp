@@ -77,6 +77,8 @@ const std::vector<OptionSpec> kAggregatorCommon = with_filters({
      "Keep pushed windows this long; a late metric updates its window, pushed again"},
     {"late_metrics", OptionType::kString, "update",
      "A metric for a pushed window within allowed_lateness: update or drop"},
+    {"max_time_ahead", OptionType::kDuration, "10m",
+     "Event time: drop (and count) metrics stamped this far past the clock (0s: no limit)"},
     {"max_series", OptionType::kInt, "100000",
      "Series kept at most; beyond it the least recently updated is evicted (0: no limit)"},
     {"name_override", OptionType::kString, "", "Replace the aggregate's measurement name"},

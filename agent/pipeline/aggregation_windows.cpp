@@ -44,7 +44,19 @@ int64_t AggregationWindows::first_start(int64_t t) const {
   return start;
 }
 
+bool AggregationWindows::too_far_ahead(int64_t t, int64_t now) const {
+  if (settings_.arrival_time || settings_.max_time_ahead <= 0) return false;
+  int64_t reference = std::max(watermark_, now);
+  // Unsigned: the distance between any two int64 times fits, even a timestamp near the limit.
+  return t > reference && static_cast<uint64_t>(t) - static_cast<uint64_t>(reference) >
+                              static_cast<uint64_t>(settings_.max_time_ahead);
+}
+
 bool AggregationWindows::add(const Metric& metric, int64_t now) {
+  if (too_far_ahead(metric.time(), now)) {
+    ++counters_.too_far_ahead;
+    return false;
+  }
   int64_t t = settings_.arrival_time ? now : metric.time();
   watermark_ = std::max(watermark_, settings_.arrival_time ? now : t);
   int64_t horizon = std::max(watermark_, now);

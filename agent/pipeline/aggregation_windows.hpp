@@ -10,7 +10,12 @@
 // seen (event time) or the clock (arrival); a window is pushed once the watermark or the clock
 // passes end + delay. With `allowed_lateness` a pushed window is kept that much longer: a late
 // metric updates it and it is pushed again (or the metric is dropped: `late_metrics: drop`).
-// A metric for a window already gone is dropped and counted. Without lateness, tumbling
+// A metric for a window already gone is dropped and counted. So is a metric stamped more than
+// `max_time_ahead` past both the clock and the watermark (a host with a broken clock, a typo):
+// it does not move the watermark, which would otherwise close every window up to its time and
+// make all the normal metrics after it too late. Bounding the step from the watermark rather
+// than from the clock alone keeps data replayed faster than real time working: it moves the
+// watermark a little at a time. Without lateness, tumbling
 // windows hand each series' instance to the next window after push and reset, so plugins that
 // carry state across windows (histogram without reset) behave as in Telegraf.
 #pragma once
@@ -36,6 +41,9 @@ struct WindowSettings {
   bool arrival_time = false;
   bool drop_late = false;  // late_metrics: drop
   size_t max_series = 0;   // 0: unbounded
+  // Event time: metrics stamped further ahead of the clock and the watermark are dropped.
+  // Ten minutes lets hosts with a few minutes of skew through. 0: no bound.
+  int64_t max_time_ahead = 600'000'000'000;
 };
 
 struct WindowCounters {
@@ -43,6 +51,7 @@ struct WindowCounters {
   uint64_t too_late = 0;      // the window was gone
   uint64_t late_dropped = 0;  // late_metrics: drop
   uint64_t evicted = 0;       // series evicted by max_series
+  uint64_t too_far_ahead = 0;  // stamped beyond max_time_ahead
 };
 
 class AggregationWindows {
@@ -91,6 +100,8 @@ class AggregationWindows {
               int64_t now);
   void push_window(Window& window, Accumulator& out);
   void evict_oldest_series();
+  // True when event time t is more than max_time_ahead past the clock and the watermark.
+  bool too_far_ahead(int64_t t, int64_t now) const;
   // The start of the oldest window a metric at time t belongs to.
   int64_t first_start(int64_t t) const;
   bool carries_state() const {

@@ -1,5 +1,8 @@
 #include "pipeline/running_aggregator.hpp"
 
+#include <fmt/format.h>
+
+#include "core/units.hpp"
 #include "pipeline/plugin_factory.hpp"
 
 namespace sluice::pipeline {
@@ -52,6 +55,7 @@ WindowSettings window_settings(const Options& o) {
     throw OptionError("late_metrics", "expected update or drop, got \"" + late + "\"");
   }
   w.drop_late = late == "drop";
+  w.max_time_ahead = o.get_duration("max_time_ahead").count();
   if (o.get_int("max_series") < 0) throw OptionError("max_series", "must not be negative");
   w.max_series = static_cast<size_t>(o.get_int("max_series"));
   return w;
@@ -72,8 +76,9 @@ RunningAggregator::RunningAggregator(const config::PluginConfig& config, const C
   auto factory = [options = config.options, info = config.info, this] {
     return info->create_aggregator(PluginContext{options, log_});
   };
-  windows_ = std::make_unique<AggregationWindows>(window_settings(config.options),
-                                                  std::move(factory), clock_.now());
+  WindowSettings settings = window_settings(config.options);
+  max_time_ahead_ = settings.max_time_ahead;
+  windows_ = std::make_unique<AggregationWindows>(settings, std::move(factory), clock_.now());
 }
 
 bool RunningAggregator::add(const Metric& metric) {
@@ -93,9 +98,26 @@ bool RunningAggregator::add(const Metric& metric) {
     seen = &trimmed;
   }
   std::lock_guard lock(mutex_);
-  windows_->add(*seen, clock_.now());
+  int64_t now = clock_.now();
+  if (!windows_->add(*seen, now) && windows_->counters().too_far_ahead > ahead_reported_) {
+    report_ahead(*seen, now);
+  }
   update_stats();
   return drop_original_;
+}
+
+void RunningAggregator::report_ahead(const Metric& metric, int64_t now) {
+  // A host with a broken clock sends every metric ahead: one line a minute, with how many.
+  constexpr int64_t kEvery = 60'000'000'000;
+  if (ahead_reported_ > 0 && now - ahead_logged_at_ < kEvery) return;
+  uint64_t total = windows_->counters().too_far_ahead;
+  log_.warn(fmt::format(
+      "dropped {} metric(s) stamped more than max_time_ahead ({}) ahead of the clock; the last, "
+      "\"{}\", {} ahead",
+      total - ahead_reported_, core::format_duration(std::chrono::nanoseconds(max_time_ahead_)),
+      metric.name(), core::format_duration(std::chrono::nanoseconds(metric.time() - now))));
+  ahead_reported_ = total;
+  ahead_logged_at_ = now;
 }
 
 void RunningAggregator::push_due(Batch& out) {
@@ -125,8 +147,9 @@ int64_t RunningAggregator::due() const {
 void RunningAggregator::update_stats() {
   const WindowCounters& c = windows_->counters();
   stats_->metrics_in = c.accepted;
-  stats_->metrics_dropped = c.too_late + c.late_dropped;
+  stats_->metrics_dropped = c.too_late + c.late_dropped + c.too_far_ahead;
   stats_->series_evicted = c.evicted;
+  stats_->metrics_too_far_ahead = c.too_far_ahead;
 }
 
 }  // namespace sluice::pipeline

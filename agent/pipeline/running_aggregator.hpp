@@ -41,6 +41,8 @@ class RunningAggregator {
 
  private:
   void update_stats();
+  // Logs metrics dropped for max_time_ahead, at most once a minute.
+  void report_ahead(const Metric& metric, int64_t now);
 
   std::string id_;
   std::string identity_;
@@ -53,6 +55,9 @@ class RunningAggregator {
 
   mutable std::mutex mutex_;  // the host serialises add, push and reset
   std::unique_ptr<AggregationWindows> windows_;
+  int64_t max_time_ahead_ = 0;
+  uint64_t ahead_reported_ = 0;  // too_far_ahead counted when last logged
+  int64_t ahead_logged_at_ = 0;
 };
 
 }  // namespace sluice::pipeline

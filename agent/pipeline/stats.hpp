@@ -30,8 +30,11 @@ struct PluginStats {
   // Processors and aggregators.
   std::atomic<uint64_t> metrics_in{0};
   std::atomic<uint64_t> metrics_out{0};
-  // Aggregators: metrics outside their window; outputs: metrics dropped from a full buffer.
+  // Aggregators: metrics outside their window or too far ahead; outputs: metrics dropped from
+  // a full buffer.
   std::atomic<uint64_t> metrics_dropped{0};
+  // Aggregators: of those dropped, the ones stamped beyond max_time_ahead.
+  std::atomic<uint64_t> metrics_too_far_ahead{0};
   // Aggregators: series state dropped to stay within max_series.
   std::atomic<uint64_t> series_evicted{0};
   // Outputs.

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+
 #include "pipeline/aggregation_windows.hpp"
 
 using namespace sluice;
@@ -126,6 +128,62 @@ TEST_CASE("event time: the watermark closes windows before the clock does") {
   CHECK(out.summary() == Summary{"m/a@100=1"});
 }
 
+TEST_CASE("a metric stamped hours ahead is dropped and counted, later windows still push") {
+  auto w = windows(tumbling(10), 100 * kSecond);
+  CHECK(w.add(at(101), 101 * kSecond));
+  CHECK_FALSE(w.add(at(101 + 3 * 3600, "broken"), 102 * kSecond));  // a host with a wrong clock
+  CHECK(w.counters().too_far_ahead == 1);
+  CHECK_FALSE(w.due_by_watermark());  // the watermark stayed with the clock
+  CHECK(w.add(at(105), 105 * kSecond));
+  CHECK(w.add(at(112), 112 * kSecond));
+  CHECK(w.add(at(125), 125 * kSecond));
+  Collect out;
+  w.push_due(112 * kSecond, out);
+  w.push_due(130 * kSecond, out);
+  CHECK(out.summary() == Summary{"m/a@100=2", "m/a@110=1", "m/a@120=1"});
+  CHECK(w.counters().accepted == 4);
+  CHECK(w.counters().too_late == 0);
+  CHECK(w.counters().too_far_ahead == 1);
+}
+
+TEST_CASE("max_time_ahead: a few minutes of skew are taken, the bound is inclusive") {
+  WindowSettings s = tumbling(10);
+  s.max_time_ahead = 600 * kSecond;
+  auto w = windows(s, 100 * kSecond);
+  CHECK(w.add(at(100 + 300), 100 * kSecond));  // five minutes fast
+  CHECK(w.counters().too_far_ahead == 0);
+  auto edge = windows(s, 100 * kSecond);
+  CHECK(edge.add(at(700), 100 * kSecond));  // exactly the bound
+  Metric beyond = at(700 + 600);
+  beyond.set_time(beyond.time() + 1);  // one nanosecond past the watermark's bound
+  CHECK_FALSE(edge.add(beyond, 100 * kSecond));
+  CHECK(edge.counters().too_far_ahead == 1);
+  // No overflow for a timestamp at the very end of the range.
+  Metric last = at(0);
+  last.set_time(INT64_MAX);
+  CHECK_FALSE(edge.add(last, 100 * kSecond));
+  CHECK(edge.counters().too_far_ahead == 2);
+}
+
+TEST_CASE("max_time_ahead counts from the watermark, so a fast replay keeps being taken") {
+  WindowSettings s = tumbling(60);
+  s.max_time_ahead = 600 * kSecond;
+  auto w = windows(s, 0);
+  // An hour of data every 10 s, replayed while the clock stands still.
+  for (int64_t t = 0; t < 3600; t += 10) CHECK(w.add(at(static_cast<double>(t)), 0));
+  CHECK(w.counters().accepted == 360);
+  CHECK(w.counters().too_far_ahead == 0);
+  Collect out;
+  w.push_due(0, out);  // the watermark closed all but the last window
+  CHECK(out.metrics.size() == 59);
+  // A gap longer than the bound is not: that replay needs a larger bound, or none.
+  CHECK_FALSE(w.add(at(3600 + 601), 0));
+  s.max_time_ahead = 0;
+  auto unbounded = windows(s, 0);
+  CHECK(unbounded.add(at(10 * 3600), 0));
+  CHECK(unbounded.counters().too_far_ahead == 0);
+}
+
 TEST_CASE("allowed lateness: a late metric updates its window, which is pushed again") {
   WindowSettings s = tumbling(10);
   s.allowed_lateness = 5 * kSecond;
@@ -164,9 +222,10 @@ TEST_CASE("arrival time ignores the metric's timestamp") {
   s.arrival_time = true;
   auto w = windows(s, 100 * kSecond);
   CHECK(w.add(at(5), 103 * kSecond));  // stamped long ago, arrives now
+  CHECK(w.add(at(5 * 3600), 104 * kSecond));  // or hours ahead: no matter
   Collect out;
   w.push_due(110 * kSecond, out);
-  CHECK(out.summary() == Summary{"m/a@100=1"});
+  CHECK(out.summary() == Summary{"m/a@100=2"});
 }
 
 TEST_CASE("max_series evicts the least recently updated series and counts it") {

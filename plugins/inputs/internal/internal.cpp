@@ -85,6 +85,7 @@ class Internal final : public Input {
           m.set_field("metrics_in", load(s->metrics_in));
           m.set_field("metrics_pushed", load(s->metrics_out));
           m.set_field("metrics_dropped", load(s->metrics_dropped));
+          m.set_field("metrics_too_far_ahead", load(s->metrics_too_far_ahead));
           m.set_field("series_evicted", load(s->series_evicted));
           break;
         case plugin::Kind::kSerializer:

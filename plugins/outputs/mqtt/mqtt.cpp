@@ -1,7 +1,11 @@
-// Publishes metrics to MQTT brokers through the Paho MQTT C++ client: one message per metric,
-// or one per topic and batch, with QoS 0, 1 or 2. A write is acknowledged only once every
-// message's delivery completed (PUBACK for QoS 1, PUBCOMP for QoS 2), so a broker lost
-// mid-batch makes the host write the whole batch again: at-least-once delivery.
+// Publishes metrics to MQTT brokers: one message per metric, or one per topic and batch, with
+// QoS 0, 1 or 2. A write is acknowledged only once every message's delivery completed (PUBACK
+// for QoS 1, PUBCOMP for QoS 2), so a broker lost mid-batch makes the host write the whole
+// batch again: at-least-once delivery.
+//
+// MQTT 3.1.1 over TCP or TLS goes through sluice's own publisher (core/mqtt_publisher), which
+// keeps a window of messages in flight from the writing thread; MQTT 5 and WebSocket servers,
+// which it does not speak, go through the Paho MQTT C++ client.
 #include <mqtt/async_client.h>
 
 #include <chrono>
@@ -11,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/mqtt_publisher.hpp"
 #include "plugin/registry.hpp"
 #include "plugin/format_factory.hpp"
 #include "topic_template.hpp"
@@ -127,6 +132,8 @@ class MqttOutput final : public Output {
                         "needs client_id: the broker finds a session by its client id");
     }
     if (client_id_.empty()) client_id_ = random_client_id();
+    if (version_ == MQTTVERSION_3_1_1) native_ = make_native_publisher(o);
+    if (native_) return;
 
     options_.set_mqtt_version(version_);
     if (version_ == MQTTVERSION_5) {
@@ -167,7 +174,7 @@ class MqttOutput final : public Output {
 
   ~MqttOutput() override { drop_client(); }
 
-  WriteResult connect() override { return ensure_connected(); }
+  WriteResult connect() override { return native_ ? ensure_native_connected() : ensure_connected(); }
 
   WriteResult write(std::span<const Metric> batch) override {
     if (batch.empty()) return WriteResult::ok();
@@ -185,6 +192,7 @@ class MqttOutput final : public Output {
     build_messages(batch);
     if (messages_.empty()) return WriteResult::ok();
 
+    if (native_) return publish_native();
     if (WriteResult r = ensure_connected(); r.status != WriteResult::Status::kOk) return r;
     WriteResult result = publish_all();
     if (result.status != WriteResult::Status::kOk) {
@@ -195,7 +203,10 @@ class MqttOutput final : public Output {
     return result;
   }
 
-  void close() override { drop_client(); }
+  void close() override {
+    if (native_) native_->disconnect();
+    drop_client();
+  }
 
  private:
   struct Message {
@@ -234,6 +245,64 @@ class MqttOutput final : public Output {
       if (!payload.empty())
         messages_.push_back(Message{&topics_[group.front()], std::move(payload)});
     }
+  }
+
+  // The publisher for MQTT 3.1.1 when every server is TCP or TLS; null otherwise (WebSocket).
+  std::unique_ptr<core::mqtt::Publisher> make_native_publisher(const Options& o) {
+    core::mqtt::PublisherSettings settings;
+    for (const std::string& url : servers_) {
+      core::mqtt::BrokerAddress address;
+      if (!core::mqtt::parse_broker_address(url, address).empty()) return nullptr;
+      settings.servers.push_back(address);
+    }
+    settings.tls.ca = o.get_string("tls_ca");
+    settings.tls.cert = o.get_string("tls_cert");
+    settings.tls.key = o.get_string("tls_key");
+    settings.tls.insecure_skip_verify = o.get_bool("insecure_skip_verify");
+    bool tls = false;
+    for (const core::mqtt::BrokerAddress& a : settings.servers) tls = tls || a.tls;
+    if (!tls && (!settings.tls.ca.empty() || !settings.tls.cert.empty())) {
+      throw OptionError("tls_ca", "TLS options need an ssl://, tls://, mqtts:// or wss:// server");
+    }
+    settings.client_id = client_id_;
+    if (!o.get_string("username").empty()) settings.username = o.get_string("username");
+    if (!o.get_string("password").empty()) settings.password = o.get_string("password");
+    settings.clean_session = !persistent_;
+    settings.keep_alive =
+        std::chrono::duration_cast<std::chrono::seconds>(o.get_duration("keep_alive"));
+    settings.timeout = to_ms(timeout_);
+    settings.max_inflight = max_inflight_;
+    try {
+      return std::make_unique<core::mqtt::Publisher>(std::move(settings), log_);
+    } catch (const std::invalid_argument& e) {
+      throw OptionError("tls_ca", e.what());
+    }
+  }
+
+  WriteResult ensure_native_connected() {
+    bool was_connected = native_->connected();
+    if (std::string error = native_->connect(); !error.empty()) {
+      // `error` names each server tried.
+      return WriteResult::retry("cannot connect to MQTT broker " + error);
+    }
+    if (!was_connected) {
+      log_.info("connected to MQTT broker " + native_->server().text() + " as client \"" +
+                client_id_ + "\"");
+    }
+    return WriteResult::ok();
+  }
+
+  WriteResult publish_native() {
+    if (WriteResult r = ensure_native_connected(); r.status != WriteResult::Status::kOk) return r;
+    outgoing_.clear();
+    outgoing_.reserve(messages_.size());
+    for (const Message& m : messages_) outgoing_.push_back({*m.topic, m.payload});
+    std::string error = native_->publish(outgoing_, static_cast<uint8_t>(qos_), retain_);
+    if (error.empty()) return WriteResult::ok();
+    // The publisher closed the connection: the next write connects afresh and sends the
+    // whole batch again.
+    return WriteResult::retry("publishing " + std::to_string(messages_.size()) + " messages to " +
+                              native_->server().text() + " failed: " + error);
   }
 
   std::string server_list() const {
@@ -354,6 +423,8 @@ class MqttOutput final : public Output {
   bool persistent_ = false;
   ::mqtt::connect_options options_;
 
+  std::unique_ptr<core::mqtt::Publisher> native_;
+  std::vector<core::mqtt::OutgoingMessage> outgoing_;  // of the current write, for native_
   std::unique_ptr<::mqtt::async_client> client_;
   std::vector<std::string> topics_;  // per metric of the current write
   std::vector<Message> messages_;    // of the current write

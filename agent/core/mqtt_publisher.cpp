@@ -1,0 +1,337 @@
+#include "core/mqtt_publisher.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace sluice::core::mqtt {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+// PUBLISH packets gathered into one write, at most (more at once only delays the first ones).
+constexpr size_t kWriteChunk = 64 * 1024;
+
+std::chrono::milliseconds until(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
+// A TLS write to a connection the broker closed raises SIGPIPE, which would end the agent:
+// block it on this thread for the write, and take back one that the write made pending.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_set_);
+    sigaddset(&pipe_set_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_set_, &old_set_);
+  }
+  ~SigpipeGuard() {
+    if (!was_pending_) {
+      timespec zero{0, 0};
+      while (sigtimedwait(&pipe_set_, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_set_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_set_;
+  sigset_t old_set_;
+  bool was_pending_ = false;
+};
+
+}  // namespace
+
+Publisher::Publisher(PublisherSettings settings, Logger& log)
+    : settings_(std::move(settings)), log_(log) {
+  if (settings_.servers.empty()) throw std::invalid_argument("no MQTT broker to connect to");
+  bool any_tls = false;
+  for (const BrokerAddress& s : settings_.servers) any_tls = any_tls || s.tls;
+  if (any_tls) {
+    std::string error;
+    tls_ = make_tls_client_context(settings_.tls, error);
+    if (!tls_) throw std::invalid_argument(error);
+  }
+  settings_.max_inflight = std::clamp<size_t>(settings_.max_inflight, 1, 65535);
+}
+
+Publisher::~Publisher() { close_connection(); }
+
+std::string Publisher::connect() {
+  if (transport_) {
+    // The broker may have closed an idle connection since the last publish: notice it now,
+    // before anything is sent on it.
+    if (std::string error = receive(std::chrono::milliseconds(0)); error.empty()) {
+      auto keep_alive = std::chrono::duration_cast<Clock::duration>(settings_.keep_alive);
+      if (keep_alive.count() > 0 && Clock::now() - last_sent_ >= keep_alive) {
+        encode(Bare{PacketType::kPingreq}, out_);
+        if (std::string why = flush_output(); !why.empty()) close_connection();
+      }
+    }
+    if (transport_) return "";
+    log_.debug("the broker " + server().text() + " closed the connection; reconnecting");
+  }
+  std::string errors;
+  for (size_t i = 0; i < settings_.servers.size(); ++i) {
+    const BrokerAddress& address = settings_.servers[i];
+    server_index_ = i;
+    std::string error = open(address);
+    if (error.empty()) return "";
+    close_connection();
+    errors += fmt::format("{}{}: {}", errors.empty() ? "" : "; ", address.text(), error);
+  }
+  return errors;
+}
+
+std::string Publisher::open(const BrokerAddress& server) {
+  std::string error;
+  transport_ = open_transport(server, tls_.get(), !settings_.tls.insecure_skip_verify,
+                              settings_.timeout, settings_.timeout, error);
+  if (!transport_) return error;
+  in_.clear();
+  out_.clear();
+
+  Connect connect;
+  connect.client_id = settings_.client_id;
+  connect.clean_session = settings_.clean_session;
+  connect.keep_alive_seconds =
+      static_cast<uint16_t>(std::min<int64_t>(settings_.keep_alive.count(), 65535));
+  connect.username = settings_.username;
+  connect.password = settings_.password;
+  if (error = encode(connect, out_); !error.empty()) return error;
+  if (error = flush_output(); !error.empty()) return "sending CONNECT: " + error;
+
+  auto deadline = Clock::now() + settings_.timeout;
+  while (true) {
+    Decoded d = decode(in_);
+    if (d.status == Decoded::Status::kMalformed) return "malformed answer: " + d.error;
+    if (d.status == Decoded::Status::kPacket) {
+      if (type_of(d.packet) != PacketType::kConnack) {
+        return fmt::format("expected CONNACK, got {}", packet_name(type_of(d.packet)));
+      }
+      in_.erase(0, d.consumed);
+      const Connack& connack = std::get<Connack>(d.packet);
+      if (connack.return_code != 0) {
+        return "the broker refused the connection: " + connack_reason(connack.return_code);
+      }
+      if (!settings_.clean_session && connack.session_present) {
+        queue_resends();
+        if (error = flush_output(); !error.empty()) return "resending: " + error;
+      } else {
+        // No session on the broker: nothing it owes or is owed. The writer publishes those
+        // messages again itself.
+        inflight_.clear();
+      }
+      return "";
+    }
+    auto left = until(deadline);
+    if (left.count() == 0) {
+      return fmt::format("no CONNACK within {}ms", settings_.timeout.count());
+    }
+    if (!transport_->pending()) {
+      pollfd p{transport_->fd(), POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    }
+    size_t at = in_.size();
+    in_.resize(at + kReadChunk);
+    size_t got = 0;
+    Transport::Read result = transport_->read(in_.data() + at, kReadChunk, got, error);
+    in_.resize(at + got);
+    if (result == Transport::Read::kClosed) return "the broker closed the connection before CONNACK";
+    if (result == Transport::Read::kFailed) return error;
+  }
+}
+
+void Publisher::queue_resends() {
+  std::vector<std::pair<uint64_t, uint16_t>> order;
+  order.reserve(inflight_.size());
+  for (const auto& [id, message] : inflight_) order.emplace_back(message.order, id);
+  std::sort(order.begin(), order.end());
+  for (const auto& [_, id] : order) {
+    Inflight& message = inflight_[id];
+    if (message.awaiting == PacketType::kPubcomp) {
+      encode(PacketAck{PacketType::kPubrel, id}, out_);
+    } else {
+      message.packet[0] = static_cast<char>(message.packet[0] | 0x08);  // DUP
+      out_ += message.packet;
+    }
+  }
+  if (!order.empty()) {
+    log_.info(fmt::format("resending {} unacknowledged messages of the persistent session",
+                          order.size()));
+  }
+}
+
+void Publisher::close_connection() {
+  transport_.reset();
+  in_.clear();
+  out_.clear();
+  // Only a persistent session sends them again; a clean one forgets them with the connection.
+  if (settings_.clean_session) inflight_.clear();
+}
+
+void Publisher::disconnect() {
+  if (!transport_) return;
+  out_.clear();
+  encode(Bare{PacketType::kDisconnect}, out_);
+  flush_output();
+  close_connection();
+}
+
+std::string Publisher::flush_output() {
+  if (out_.empty()) return "";
+  std::string error;
+  bool written = false;
+  if (server().tls) {
+    SigpipeGuard guard;
+    written = transport_->write(out_, error);
+  } else {
+    written = transport_->write(out_, error);
+  }
+  out_.clear();
+  if (!written) return error;
+  last_sent_ = Clock::now();
+  return "";
+}
+
+uint16_t Publisher::next_packet_id() {
+  // The window is below 65535, so a free id is always near.
+  do {
+    last_packet_id_ = static_cast<uint16_t>(last_packet_id_ % 65535 + 1);
+  } while (inflight_.contains(last_packet_id_));
+  return last_packet_id_;
+}
+
+std::string Publisher::publish(std::span<const OutgoingMessage> messages, uint8_t qos,
+                               bool retain) {
+  if (!transport_) return "not connected";
+  if (qos > 2) return fmt::format("QoS {} is not 0, 1 or 2", qos);
+  auto fail = [this](std::string why) {
+    close_connection();
+    return why;
+  };
+  size_t next = 0;
+  auto last_progress = Clock::now();
+  Publish publish;
+  publish.qos = qos;
+  publish.retain = retain;
+  while (true) {
+    // Fill the window, then write what was gathered (with any PUBREL due) at once.
+    while (next < messages.size() && (qos == 0 || inflight_.size() < settings_.max_inflight) &&
+           out_.size() < kWriteChunk) {
+      publish.topic = messages[next].topic;
+      publish.payload = messages[next].payload;
+      publish.packet_id = qos > 0 ? next_packet_id() : 0;
+      size_t at = out_.size();
+      if (std::string error = encode(publish, out_); !error.empty()) {
+        return fail(fmt::format("message on \"{}\": {}", publish.topic, error));
+      }
+      if (qos > 0) {
+        inflight_[publish.packet_id] =
+            Inflight{++sent_count_, qos == 1 ? PacketType::kPuback : PacketType::kPubrec,
+                     out_.substr(at)};
+      }
+      ++next;
+    }
+    if (std::string error = flush_output(); !error.empty()) return fail(error);
+    if (next == messages.size() && inflight_.empty()) return "";
+    if (inflight_.empty()) continue;  // more QoS 0 messages to write
+
+    auto left = until(last_progress + settings_.timeout);
+    if (left.count() == 0) {
+      return fail(fmt::format("{} messages unacknowledged after {}ms", inflight_.size(),
+                              settings_.timeout.count()));
+    }
+    uint64_t answered_before = answered_;
+    if (std::string error = receive(left); !error.empty()) return fail(error);
+    if (answered_ != answered_before) last_progress = Clock::now();
+  }
+}
+
+std::string Publisher::receive(std::chrono::milliseconds wait) {
+  if (!transport_->pending()) {
+    pollfd p{transport_->fd(), POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(wait.count()));
+    if (ready < 0 && errno != EINTR) return fmt::format("poll failed: {}", std::strerror(errno));
+    if (ready <= 0) return "";
+  }
+  std::string error;
+  size_t at = in_.size();
+  in_.resize(at + kReadChunk);
+  size_t got = 0;
+  Transport::Read result = transport_->read(in_.data() + at, kReadChunk, got, error);
+  in_.resize(at + got);
+  if (result == Transport::Read::kClosed) {
+    close_connection();
+    return "the broker closed the connection";
+  }
+  if (result == Transport::Read::kFailed) {
+    close_connection();
+    return "read failed: " + error;
+  }
+  size_t decoded_to = 0;
+  while (true) {
+    Decoded d = decode(std::string_view(in_).substr(decoded_to));
+    if (d.status == Decoded::Status::kNeedMore) break;
+    if (d.status == Decoded::Status::kMalformed) {
+      close_connection();
+      return "malformed packet from the broker: " + d.error;
+    }
+    decoded_to += d.consumed;
+    if (std::string why = handle(d.packet); !why.empty()) {
+      close_connection();
+      return why;
+    }
+  }
+  in_.erase(0, decoded_to);
+  return "";
+}
+
+std::string Publisher::handle(const Packet& packet) {
+  if (const auto* ack = std::get_if<PacketAck>(&packet)) {
+    auto it = inflight_.find(ack->packet_id);
+    switch (ack->type) {
+      case PacketType::kPuback:
+        if (it != inflight_.end() && it->second.awaiting == PacketType::kPuback) {
+          inflight_.erase(it);
+          ++answered_;
+        }
+        return "";
+      case PacketType::kPubrec:
+        // Also for an id no longer known (a repeated PUBREC): the broker waits for PUBREL.
+        if (it != inflight_.end() && it->second.awaiting != PacketType::kPuback) {
+          if (it->second.awaiting == PacketType::kPubrec) ++answered_;
+          it->second.awaiting = PacketType::kPubcomp;
+          it->second.packet = std::string();  // the message itself is never sent again
+        }
+        return encode(PacketAck{PacketType::kPubrel, ack->packet_id}, out_);
+      case PacketType::kPubcomp:
+        if (it != inflight_.end() && it->second.awaiting == PacketType::kPubcomp) {
+          inflight_.erase(it);
+          ++answered_;
+        }
+        return "";
+      default:
+        return fmt::format("unexpected {} from the broker: this client receives nothing",
+                           packet_name(ack->type));
+    }
+  }
+  if (const auto* bare = std::get_if<Bare>(&packet); bare && bare->type == PacketType::kPingresp) {
+    return "";
+  }
+  return fmt::format("unexpected {} from the broker", packet_name(type_of(packet)));
+}
+
+}  // namespace sluice::core::mqtt

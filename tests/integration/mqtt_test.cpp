@@ -316,3 +316,47 @@ TEST_CASE("mqtt: a metric whose topic cannot be published is rejected, the rest 
   CHECK(topics == std::set<std::string>{"rooms/a", "rooms/b", "rooms/e"});
   CHECK(sub.messages().size() == 3);  // the split sent nothing twice
 }
+
+TEST_CASE("mqtt: over TLS with a user name, a persistent session, QoS 2 on MQTT 3.1.1") {
+  if (skip_without_mosquitto()) return;
+  sluice::testing::TempDir certs("mqtt-output-tls");
+  std::string cert = certs / "cert.pem", key = certs / "key.pem";
+  auto made = sluice::testing::run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+  int tls_port = sluice::testing::free_port();
+  Mosquitto broker("mqtt-output-tls", "listener " + std::to_string(tls_port) +
+                                          " 127.0.0.1\ncertfile " + cert + "\nkeyfile " + key +
+                                          "\n");
+  REQUIRE(broker.start());
+  REQUIRE(sluice::testing::wait_for_port(tls_port, 10));
+  const std::string tls_output = "  - mqtt: {servers: [\"tls://127.0.0.1:" +
+                                 std::to_string(tls_port) +
+                                 "\"], timeout: 2s, retry_initial_backoff: 100ms, "
+                                 "retry_max_backoff: 500ms, qos: 2, topic: secure, ";
+  MqttSubscriber sub(broker,
+                     {.topic = "secure", .qos = 2, .count = 1 + 5, .seconds = 30, .client_id = ""});
+  REQUIRE(sub.sync());
+  {
+    Agent agent(tls_output + "tls_ca: '" + cert +
+                "', client_id: sluice-tls-out, persistent_session: true, username: sluice-user, "
+                "password: secret}\n");
+    agent.send(sequence(0, 5));
+    REQUIRE(eventually([&] { return agent.stats().metrics_written == 5; }, 20));
+  }
+  REQUIRE(sub.wait(20) == 0);
+  CHECK(distinct_seqs(sub.messages()) == std::set<int64_t>{0, 1, 2, 3, 4});
+  for (const MqttMessage& m : sub.messages()) CHECK(m.qos == 2);
+  // Mosquitto logs the session's flags: MQTT 3.1.1 (p2), clean session off (c0), the user.
+  CHECK(broker.log().find("as sluice-tls-out (p2, c0, k30, u'sluice-user')") != std::string::npos);
+  {
+    // Without the CA the handshake fails: the write is retried, nothing is sent.
+    Agent untrusting(tls_output + "client_id: sluice-untrusting}\n");
+    untrusting.send(sequence(5, 1));
+    REQUIRE(eventually([&] { return untrusting.stats().retries >= 1; }, 20));
+    CHECK(untrusting.stats().metrics_written == 0);
+    CHECK(broker.log().find("as sluice-untrusting") == std::string::npos);
+  }
+}

@@ -17,9 +17,10 @@ constexpr size_t kReadChunk = 64 * 1024;
 // PUBLISH packets gathered into one write, at most (more at once only delays the first ones).
 constexpr size_t kWriteChunk = 64 * 1024;
 
+// Rounded up: 0 only once the deadline passed.
 std::chrono::milliseconds until(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                           std::chrono::steady_clock::now());
   return std::max(left, std::chrono::milliseconds(0));
 }
 

@@ -123,11 +123,13 @@ PublisherSettings settings_for(const ScriptedBroker& broker) {
   return s;
 }
 
+// Views of `payloads`, which must outlive them.
 std::vector<OutgoingMessage> messages(const std::vector<std::string>& payloads) {
   std::vector<OutgoingMessage> out;
   for (const std::string& p : payloads) out.push_back({"t/x", p});
   return out;
 }
+std::vector<OutgoingMessage> messages(std::vector<std::string>&& temporary) = delete;
 
 }  // namespace
 
@@ -277,7 +279,8 @@ TEST_CASE("mqtt publisher: a clean session forgets unacknowledged messages on re
   auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
   broker.accept_session(false);
   REQUIRE(connected.get() == "");
-  auto list = messages({"lost"});
+  std::vector<std::string> lost = {"lost"};
+  auto list = messages(lost);
   auto published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
   broker.next_publish();
   broker.drop_client();
@@ -300,7 +303,8 @@ TEST_CASE("mqtt publisher: a broker that does not acknowledge fails the publish 
   auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
   broker.accept_session(false);
   REQUIRE(connected.get() == "");
-  auto list = messages({"x", "y"});
+  std::vector<std::string> unanswered = {"x", "y"};
+  auto list = messages(unanswered);
   auto start = std::chrono::steady_clock::now();
   auto published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
   broker.next_publish();
@@ -318,7 +322,8 @@ TEST_CASE("mqtt publisher: QoS 0 returns once written, a refused CONNECT names t
   auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
   broker.accept_session(false);
   REQUIRE(connected.get() == "");
-  auto list = messages({"fire", "forget"});
+  std::vector<std::string> fire_and_forget = {"fire", "forget"};
+  auto list = messages(fire_and_forget);
   CHECK(publisher.publish(list, 0, false) == "");
   Publish first = broker.next_publish();
   CHECK(first.qos == 0);

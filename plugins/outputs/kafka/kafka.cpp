@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/kafka_client_options.hpp"
 #include "delivery_errors.hpp"
 #include "plugin/registry.hpp"
 #include "plugin/format_factory.hpp"
@@ -21,8 +22,7 @@
 namespace sluice::outputs::kafka {
 namespace {
 
-const std::vector<OptionSpec> kOptions = {
-    {"brokers", OptionType::kStringList, "[localhost:9092]", "Bootstrap brokers as host:port"},
+const std::vector<OptionSpec> kOptions = core::with_kafka_client_options({
     {"topic", OptionType::kString, "", "Topic to write to", true},
     {"topic_tag", OptionType::kString, "",
      "Tag whose value, when a metric has it, is the topic instead"},
@@ -44,20 +44,7 @@ const std::vector<OptionSpec> kOptions = {
      "How long a write waits for its delivery reports before it is retried"},
     {"producer_timestamp", OptionType::kString, "metric",
      "Message timestamp: metric (the metric's time) or now"},
-    {"client_id", OptionType::kString, "sluice", "Client id sent to the brokers"},
-    {"version", OptionType::kString, "",
-     "Kafka version of brokers older than 0.10 (newer brokers say so themselves)"},
-    {"sasl_username", OptionType::kString, "", "SASL user name"},
-    {"sasl_password", OptionType::kString, "", "SASL password"},
-    {"sasl_mechanism", OptionType::kString, "",
-     "PLAIN (default), SCRAM-SHA-256, SCRAM-SHA-512, GSSAPI or OAUTHBEARER"},
-    {"enable_tls", OptionType::kBool, "false", "Connect with TLS"},
-    {"tls_ca", OptionType::kString, "", "CA certificate file (PEM) to verify the brokers"},
-    {"tls_cert", OptionType::kString, "", "Client certificate file (PEM)"},
-    {"tls_key", OptionType::kString, "", "Client private key file (PEM)"},
-    {"insecure_skip_verify", OptionType::kBool, "false",
-     "Use TLS but do not verify the brokers' certificates"},
-};
+});
 
 // The most librdkafka adds to key and value when it checks a message against
 // message.max.bytes (the largest header of a v2 record).
@@ -304,9 +291,10 @@ class KafkaOutput final : public Output {
     if (property == "message.max.bytes") return "max_message_bytes";
     if (property == "message.timeout.ms") return "timeout";
     if (property == "acks") return "required_acks";
-    if (property.starts_with("sasl.")) return "sasl_mechanism";
-    if (property.starts_with("ssl.") || property == "security.protocol") return "enable_tls";
-    return "brokers";
+    if (property == "enable.idempotence") return "idempotent_writes";
+    if (property == "message.send.max.retries") return "max_retry";
+    std::string option = core::kafka_option_of(property);
+    return option.empty() ? "brokers" : option;
   }
 
   // librdkafka calls these from its own threads.
@@ -318,14 +306,7 @@ class KafkaOutput final : public Output {
     log_.warn(std::string("Kafka: ") + rd_kafka_err2name(err) + ": " + reason);
   }
   void on_log(int level, const char* facility, const char* message) {
-    std::string line = std::string("librdkafka ") + facility + ": " + message;
-    if (level <= 3) {
-      log_.error(line);
-    } else if (level == 4) {
-      log_.warn(line);
-    } else {
-      log_.debug(line);
-    }
+    core::log_kafka_line(log_, level, facility, message);
   }
 
   WriteResult ensure_producer() {

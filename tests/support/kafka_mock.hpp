@@ -171,4 +171,26 @@ inline std::vector<KafkaRecord> kcat_read(const std::string& bootstrap, const st
   return out;
 }
 
+// Produces `messages` to one partition of `topic` with kcat -P (an independent producer), each
+// message exactly as given (newlines included). Returns kcat's exit code (0: all delivered).
+inline int kcat_produce(const std::string& bootstrap, const std::string& topic, int partition,
+                        const std::vector<std::string>& messages) {
+  // ASCII's record separator delimits messages, so that a message may hold several lines.
+  char name[] = "/tmp/sluice-kcat-XXXXXX";
+  int fd = mkstemp(name);
+  if (fd < 0) return -1;
+  std::string text;
+  for (const std::string& m : messages) text += m + "\x1e";
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  int code = -1;
+  if (written) {
+    code = run_command("timeout 60 kcat -P -q -b " + bootstrap + " -t " + topic + " -p " +
+                       std::to_string(partition) + " -D '\\x1e' < " + name)
+               .exit_code;
+  }
+  std::filesystem::remove(name);
+  return code;
+}
+
 }  // namespace sluice::testing

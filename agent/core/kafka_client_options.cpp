@@ -139,7 +139,10 @@ std::string kafka_option_of(std::string_view property) {
 
 void log_kafka_line(Logger& log, int level, const char* facility, const char* message) {
   std::string line = std::string("librdkafka ") + facility + ": " + message;
-  if (level <= 3) {
+  // A failed connection (FAIL) also reaches the error callback, which logs it once per outage.
+  if (std::string_view(facility) == "FAIL") {
+    log.debug(line);
+  } else if (level <= 3) {
     log.error(line);
   } else if (level == 4) {
     log.warn(line);

@@ -30,7 +30,7 @@ KafkaProperties kafka_client_properties(const Options& options);
 std::string kafka_option_of(std::string_view property);
 
 // A line librdkafka logs (syslog levels: 0-3 errors, 4 warnings, the rest debug), in the
-// plugin's log.
+// plugin's log. Connection failures go to debug: the error callback reports them.
 void log_kafka_line(Logger& log, int level, const char* facility, const char* message);
 
 }  // namespace sluice::core

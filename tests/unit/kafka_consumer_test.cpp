@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "inputs/kafka_consumer/consumer_config.hpp"
 #include "inputs/kafka_consumer/offset_tracker.hpp"
+#include "inputs/kafka_consumer/outage_log.hpp"
 #include "plugin/registry.hpp"
 
 using sluice::OptionError;
@@ -205,4 +206,31 @@ TEST_CASE("kafka_consumer config: values that cannot work are refused with the o
   CHECK(load_error("topics: [t], data_format: xml").find("xml") != std::string::npos);
   CHECK(load_error("topics: [t]") == "accepted");
   CHECK(load_error("topic_regexps: [\"metrics-.*\"], data_format: json") == "accepted");
+}
+
+TEST_CASE("kafka_consumer errors: each kind is logged once per outage, and again after a while") {
+  struct Lines : sluice::Logger {
+    std::vector<std::string> lines;
+    void log(sluice::LogLevel, std::string_view m) override { lines.emplace_back(m); }
+    bool enabled(sluice::LogLevel) const override { return true; }
+  } log;
+  using namespace std::chrono_literals;
+  kc::OutageLog outages(log, 5min);
+  auto t0 = kc::OutageLog::Clock::time_point{} + 1h;
+  outages.error("_TRANSPORT", "_TRANSPORT: connection refused", t0);
+  outages.error("_TRANSPORT", "_TRANSPORT: connection refused (1 suppressed)", t0 + 1s);
+  outages.error("_ALL_BROKERS_DOWN", "_ALL_BROKERS_DOWN: 1/1 brokers are down", t0 + 1s);
+  outages.error("_TRANSPORT", "_TRANSPORT: connection refused", t0 + 2s);
+  CHECK(log.lines == Strings{"Kafka: _TRANSPORT: connection refused",
+                             "Kafka: _ALL_BROKERS_DOWN: 1/1 brokers are down"});
+  // Still down five minutes later: said once more, with the count.
+  outages.error("_TRANSPORT", "_TRANSPORT: connection refused", t0 + 5min + 1s);
+  REQUIRE(log.lines.size() == 3);
+  CHECK(log.lines[2] ==
+        "Kafka: _TRANSPORT: connection refused (still failing: 2 more times since it was first "
+        "logged)");
+  // Working again: the next outage is news.
+  outages.recovered();
+  outages.error("_TRANSPORT", "_TRANSPORT: connection refused", t0 + 5min + 2s);
+  CHECK(log.lines.size() == 4);
 }

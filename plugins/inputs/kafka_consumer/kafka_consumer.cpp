@@ -19,6 +19,7 @@
 #include "core/kafka_client_options.hpp"
 #include "message_accumulator.hpp"
 #include "offset_tracker.hpp"
+#include "outage_log.hpp"
 #include "plugin/format_factory.hpp"
 #include "plugin/parse_into.hpp"
 #include "plugin/registry.hpp"
@@ -139,12 +140,13 @@ class KafkaConsumer final : public ServiceInput {
   void handle(const rd_kafka_message_t& m) {
     if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-      const char* topic = m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : nullptr;
-      report_error(topic != nullptr ? fmt::format("topic {}: {}", topic, rd_kafka_message_errstr(&m))
-                                    : std::string(rd_kafka_message_errstr(&m)));
+      std::string topic = m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : "";
+      outages_.error(fmt::format("{} {}", rd_kafka_err2name(m.err), topic),
+                     topic.empty() ? std::string(rd_kafka_message_errstr(&m))
+                                   : fmt::format("topic {}: {}", topic, rd_kafka_message_errstr(&m)));
       return;
     }
-    recovered();
+    outages_.recovered();
     MessageSource source{rd_kafka_topic_name(m.rkt), m.partition, m.offset};
     PartitionKey key{std::string(source.topic), m.partition};
     uint64_t assignment = tracker_.consumed(key, m.offset);
@@ -224,13 +226,14 @@ class KafkaConsumer final : public ServiceInput {
     paused_ = full;
   }
 
-  // Commits the stored offsets now and waits for the answer.
+  // Commits the stored offsets now and waits for the answer. A failure reaches the commit
+  // callback too, which logs it.
   void commit(const char* when) {
     rd_kafka_resp_err_t err = rd_kafka_commit(rk_, nullptr, 0);
     // _NO_OFFSET: nothing new stored since the last commit.
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      log_.warn(fmt::format("cannot commit offsets {} to group \"{}\": {}", when, group(),
-                            rd_kafka_err2str(err)));
+      log_.debug(fmt::format("cannot commit offsets {} to group \"{}\": {}", when, group(),
+                             rd_kafka_err2str(err)));
     }
   }
 
@@ -258,7 +261,8 @@ class KafkaConsumer final : public ServiceInput {
       }
       // New partitions wait like the others while the pipeline is full.
       if (paused_) rd_kafka_pause_partitions(rk_, partitions);
-      log_.info(fmt::format("assigned {}", fmt::join(names, ", ")));
+      if (!names.empty()) log_.info(fmt::format("assigned {}", fmt::join(names, ", ")));
+      outages_.recovered();
       return;
     }
     // Revoked (or an error that leaves us without partitions): store what was delivered and
@@ -303,14 +307,16 @@ class KafkaConsumer final : public ServiceInput {
                  void* self) {
           auto* consumer = static_cast<KafkaConsumer*>(self);
           if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            consumer->recovered();
+            consumer->outages_.recovered();
           } else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            consumer->report_error(std::string("cannot commit offsets: ") + rd_kafka_err2str(err));
+            consumer->outages_.error(std::string("commit ") + rd_kafka_err2name(err),
+                                     std::string("cannot commit offsets: ") +
+                                         rd_kafka_err2str(err));
           }
         });
     rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* self) {
-      static_cast<KafkaConsumer*>(self)->report_error(
-          fmt::format("{}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason));
+      const char* name = rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err));
+      static_cast<KafkaConsumer*>(self)->outages_.error(name, fmt::format("{}: {}", name, reason));
     });
     rd_kafka_conf_set_log_cb(
         conf, [](const rd_kafka_t* rk, int level, const char* facility, const char* message) {
@@ -318,19 +324,6 @@ class KafkaConsumer final : public ServiceInput {
           if (self != nullptr) core::log_kafka_line(self->log_, level, facility, message);
         });
     return conf;
-  }
-
-  // A broker that is down repeats itself on every reconnect attempt: each error is logged once
-  // until the consumer works again.
-  void report_error(const std::string& text) {
-    std::lock_guard lock(error_mutex_);
-    if (text == last_error_) return;
-    last_error_ = text;
-    log_.warn("Kafka: " + text);
-  }
-  void recovered() {
-    std::lock_guard lock(error_mutex_);
-    last_error_.clear();
   }
 
   std::string group() const {
@@ -360,8 +353,7 @@ class KafkaConsumer final : public ServiceInput {
   // Shared with the delivery groups, which may end after the consumer is gone.
   std::shared_ptr<OutcomeQueue> outcomes_ = std::make_shared<OutcomeQueue>();
 
-  std::mutex error_mutex_;
-  std::string last_error_;
+  OutageLog outages_{log_};
 };
 
 }  // namespace

@@ -164,7 +164,11 @@ class KafkaOutput final : public Output {
     while (write.outstanding > 0) {
       int64_t left = deadline - now_ms();
       if (left <= 0) break;
-      rd_kafka_poll(rk_, static_cast<int>(std::min<int64_t>(left, 100)));
+      // Flushing (unlike polling) sends what is queued at once instead of lingering for more
+      // (linger.ms): the batch is complete, nothing more comes until it is acknowledged. It
+      // serves the delivery reports as polling does. Short slices: a message of an earlier,
+      // timed-out write may still be queued, and this write's messages decide.
+      rd_kafka_flush(rk_, static_cast<int>(std::min<int64_t>(left, 10)));
     }
     if (WriteResult r = check_fatal(); r.status != WriteResult::Status::kOk) return r;
     if (write.outstanding > 0) {

@@ -21,8 +21,7 @@ inline std::vector<int64_t> committed_offsets(const std::string& bootstrap,
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error) !=
           RD_KAFKA_CONF_OK ||
-      rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error) !=
-          RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK ||
       rd_kafka_conf_set(conf, "log_level", "0", error, sizeof error) != RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);
     return {};

@@ -47,8 +47,8 @@ std::string property(const kc::Properties& p, const std::string& name) {
 
 // What creating the input with `options` says: "accepted", or "option: message".
 std::string load_error(const std::string& options) {
-  const auto* info = sluice::plugin::Registry::builtins().find(sluice::plugin::Kind::kInput,
-                                                               "kafka_consumer");
+  const auto* info =
+      sluice::plugin::Registry::builtins().find(sluice::plugin::Kind::kInput, "kafka_consumer");
   REQUIRE(info != nullptr);
   struct : sluice::Logger {
     void log(sluice::LogLevel, std::string_view) override {}
@@ -186,8 +186,7 @@ TEST_CASE("kafka_consumer config: topics and unanchored regexps make the subscri
 }
 
 TEST_CASE("kafka_consumer config: values that cannot work are refused with the option's name") {
-  CHECK(load_error("brokers: [a:1]").find("topics: needs at least one topic") !=
-        std::string::npos);
+  CHECK(load_error("brokers: [a:1]").find("topics: needs at least one topic") != std::string::npos);
   CHECK(load_error("topics: [\"^x\"]").find("put it in topic_regexps") != std::string::npos);
   CHECK(load_error("topics: [t], offset: latest").find("offset: expected oldest or newest") !=
         std::string::npos);

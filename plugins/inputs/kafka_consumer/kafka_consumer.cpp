@@ -32,8 +32,7 @@ const std::vector<OptionSpec> kOptions = core::with_kafka_client_options({
     {"topic_regexps", OptionType::kStringList, "",
      "Regular expressions of topics to consume as well (matched anywhere in the name unless "
      "anchored with ^)"},
-    {"topic_tag", OptionType::kString, "",
-     "Tag to put the message's topic in (empty: no tag)"},
+    {"topic_tag", OptionType::kString, "", "Tag to put the message's topic in (empty: no tag)"},
     {"consumer_group", OptionType::kString, "sluice_metrics_consumers",
      "Consumer group whose members share the partitions"},
     {"offset", OptionType::kString, "oldest",
@@ -142,8 +141,9 @@ class KafkaConsumer final : public ServiceInput {
       if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
       std::string topic = m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : "";
       outages_.error(fmt::format("{} {}", rd_kafka_err2name(m.err), topic),
-                     topic.empty() ? std::string(rd_kafka_message_errstr(&m))
-                                   : fmt::format("topic {}: {}", topic, rd_kafka_message_errstr(&m)));
+                     topic.empty()
+                         ? std::string(rd_kafka_message_errstr(&m))
+                         : fmt::format("topic {}: {}", topic, rd_kafka_message_errstr(&m)));
       return;
     }
     outages_.recovered();
@@ -241,8 +241,8 @@ class KafkaConsumer final : public ServiceInput {
     bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
     std::vector<std::string> names;
     for (int i = 0; i < partitions->cnt; ++i) {
-      names.push_back(fmt::format("{}[{}]", partitions->elems[i].topic,
-                                  partitions->elems[i].partition));
+      names.push_back(
+          fmt::format("{}[{}]", partitions->elems[i].topic, partitions->elems[i].partition));
     }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       for (int i = 0; i < partitions->cnt; ++i) {
@@ -302,18 +302,16 @@ class KafkaConsumer final : public ServiceInput {
     rd_kafka_conf_set_rebalance_cb(
         conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                  void* self) { static_cast<KafkaConsumer*>(self)->on_rebalance(err, partitions); });
-    rd_kafka_conf_set_offset_commit_cb(
-        conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*,
-                 void* self) {
-          auto* consumer = static_cast<KafkaConsumer*>(self);
-          if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            consumer->outages_.recovered();
-          } else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            consumer->outages_.error(std::string("commit ") + rd_kafka_err2name(err),
-                                     std::string("cannot commit offsets: ") +
-                                         rd_kafka_err2str(err));
-          }
-        });
+    rd_kafka_conf_set_offset_commit_cb(conf, [](rd_kafka_t*, rd_kafka_resp_err_t err,
+                                                rd_kafka_topic_partition_list_t*, void* self) {
+      auto* consumer = static_cast<KafkaConsumer*>(self);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        consumer->outages_.recovered();
+      } else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        consumer->outages_.error(std::string("commit ") + rd_kafka_err2name(err),
+                                 std::string("cannot commit offsets: ") + rd_kafka_err2str(err));
+      }
+    });
     rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* self) {
       const char* name = rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err));
       static_cast<KafkaConsumer*>(self)->outages_.error(name, fmt::format("{}: {}", name, reason));
@@ -365,9 +363,7 @@ void register_plugin(plugin::Registry& registry) {
   info.description = "Read metrics from Kafka topics as a consumer group member";
   info.options = kOptions;
   info.uses_parser = true;
-  info.create_input = [](const PluginContext& ctx) {
-    return std::make_unique<KafkaConsumer>(ctx);
-  };
+  info.create_input = [](const PluginContext& ctx) { return std::make_unique<KafkaConsumer>(ctx); };
   registry.add(std::move(info));
 }
 

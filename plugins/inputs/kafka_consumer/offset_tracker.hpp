@@ -82,7 +82,7 @@ class OffsetTracker {
     // Messages not yet released, by offset: false while in flight, true once finished.
     std::map<int64_t, bool> messages;
     size_t in_flight = 0;
-    std::optional<int64_t> lost_at;  // the lowest offset not delivered
+    std::optional<int64_t> lost_at;   // the lowest offset not delivered
     std::optional<int64_t> storable;  // next offset to store, not yet taken
   };
 

@@ -26,7 +26,8 @@ class OutageLog {
 
   // `kind` tells errors apart (an error code, with the topic it concerns); `text` is what is
   // logged. Safe from any thread.
-  void error(const std::string& kind, const std::string& text, Clock::time_point now = Clock::now()) {
+  void error(const std::string& kind, const std::string& text,
+             Clock::time_point now = Clock::now()) {
     std::lock_guard lock(mutex_);
     auto [it, first] = seen_.try_emplace(kind, Seen{now, 0});
     if (!first) {

@@ -37,6 +37,7 @@ struct AgentSettings {
   std::string plugin_load_error = "error";  // error | skip
   std::chrono::nanoseconds shutdown_timeout{std::chrono::seconds(30)};
   bool skip_processors_after_aggregators = false;
+  std::string state_dir = "/var/lib/sluice";  // where plugins keep what survives a restart
 };
 
 struct PluginConfig {
@@ -50,6 +51,8 @@ struct PluginConfig {
   // The plugin's config as written (after ${VAR} substitution); on reload an unchanged
   // identity keeps the running instance and its buffer.
   std::string identity;
+  // agent.state_dir, for plugins that keep state across restarts (tail's read offsets).
+  std::string state_dir;
 
   // "inputs.cpu" or "inputs.cpu::alias", as in every log line of the plugin.
   std::string id() const;

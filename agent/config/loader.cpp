@@ -127,6 +127,10 @@ AgentSettings agent_settings(const Options& o, const std::string& where) {
   }
   a.shutdown_timeout = o.get_duration("shutdown_timeout");
   a.skip_processors_after_aggregators = o.get_bool("skip_processors_after_aggregators");
+  a.state_dir = o.get_string("state_dir");
+  if (a.state_dir.empty()) {
+    throw ConfigError(where + ": agent: option \"state_dir\": give a folder");
+  }
   if (a.interval.count() <= 0 || a.flush_interval.count() <= 0) {
     throw ConfigError(where + ": agent: interval and flush_interval must be longer than 0s");
   }
@@ -181,6 +185,9 @@ Config finish(Config config, Options agent_options) {
   OptionReadResult defaults = read_options(YAML::Node(), kAgentOptions, "<default>", "agent");
   merge_agent_options(defaults.options, agent_options);
   config.agent = agent_settings(defaults.options, where);
+  for (auto* list : {&config.inputs, &config.processors, &config.aggregators, &config.outputs}) {
+    for (PluginConfig& pc : *list) pc.state_dir = config.agent.state_dir;
+  }
   // Processors run by `order`, then in file order.
   std::stable_sort(config.processors.begin(), config.processors.end(),
                    [](const PluginConfig& a, const PluginConfig& b) {

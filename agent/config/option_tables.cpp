@@ -33,6 +33,8 @@ const std::vector<OptionSpec> kAgentOptions = {
     {"skip_processors_after_aggregators", OptionType::kBool, "false",
      "Send what the aggregators emit straight to the outputs instead of through the processors "
      "a second time"},
+    {"state_dir", OptionType::kString, "/var/lib/sluice",
+     "Folder where plugins keep state across restarts (tail's read offsets); created if missing"},
 };
 
 namespace {

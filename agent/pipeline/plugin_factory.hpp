@@ -34,7 +34,7 @@ auto create_plugin(const config::PluginConfig& config, const Factory& factory, L
                               ": the plugin cannot be created as a " +
                               std::string(plugin::kind_name(config.kind)));
   }
-  auto instance = factory(PluginContext{config.options, log});
+  auto instance = factory(PluginContext{config.options, log, config.state_dir});
   if (!instance) throw config::ConfigError(config.location + ": " + config.id() + ": not created");
   return instance;
 }

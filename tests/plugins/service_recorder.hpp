@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lineproto/serializer.hpp"
@@ -40,6 +41,11 @@ class ServiceRecorder final : public Accumulator {
   std::vector<Metric> metrics() const {
     std::lock_guard lock(mutex_);
     return metrics_;
+  }
+  // Hands over the recorded metrics and forgets them, as an output that wrote them would.
+  std::vector<Metric> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(metrics_, {});
   }
   size_t metric_count() const {
     std::lock_guard lock(mutex_);

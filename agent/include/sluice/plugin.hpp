@@ -53,6 +53,9 @@ class Accumulator {
 struct PluginContext {
   const Options& options;
   Logger& log;
+  // agent.state_dir: a folder the agent owns, for state that must survive a restart (empty:
+  // keep nothing, as for plugins created outside the agent).
+  std::string state_dir = {};
 };
 
 class Input {

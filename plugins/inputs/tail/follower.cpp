@@ -49,17 +49,17 @@ Follower::~Follower() {
   if (fd_ >= 0) close(fd_);
 }
 
-size_t Follower::read(size_t budget, const std::function<void(std::string_view)>& lines,
-                      bool& truncated) {
-  truncated = false;
+bool Follower::check_truncation() {
   struct stat st {};
-  if (fstat(fd_, &st) == 0 && st.st_size < offset_) {
-    // copytruncate: what was not read before the truncation is gone; start again.
-    truncated = true;
-    offset_ = 0;
-    partial_.clear();
-    skipping_ = false;
-  }
+  if (fstat(fd_, &st) != 0 || st.st_size >= offset_) return false;
+  // copytruncate: what was not read before the truncation is gone; start again.
+  offset_ = 0;
+  partial_.clear();
+  skipping_ = false;
+  return true;
+}
+
+size_t Follower::read(size_t budget, const Lines& lines) {
   size_t total = 0;
   // One buffer for every file: they are all read by the same thread.
   static thread_local std::vector<char> buffer(kChunk);
@@ -77,14 +77,16 @@ size_t Follower::read(size_t budget, const std::function<void(std::string_view)>
       skipping_ = false;
     }
     size_t last = data.rfind('\n');
+    // `data` ends at offset_: the lines handed over end where the text after them starts.
+    int64_t end = offset_ - static_cast<int64_t>(data.size() - (last + 1));
     if (last == std::string_view::npos) {
       partial_.append(data);
     } else if (partial_.empty()) {
-      lines(data.substr(0, last + 1));  // no copy when no line was left over
+      lines(data.substr(0, last + 1), end);  // no copy when no line was left over
       partial_.assign(data.substr(last + 1));
     } else {
       partial_.append(data.substr(0, last + 1));
-      lines(partial_);
+      lines(partial_, end);
       partial_.assign(data.substr(last + 1));
     }
     if (partial_.size() > kMaxLine) {
@@ -97,8 +99,8 @@ size_t Follower::read(size_t budget, const std::function<void(std::string_view)>
   return total;
 }
 
-void Follower::flush(const std::function<void(std::string_view)>& lines) {
-  if (!partial_.empty() && !skipping_) lines(partial_);
+void Follower::flush(const Lines& lines) {
+  if (!partial_.empty() && !skipping_) lines(partial_, offset_);
   partial_.clear();
 }
 

@@ -24,15 +24,19 @@ class Follower {
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;
 
-  // Reads what was appended, up to `budget` bytes, and hands over complete lines (with their
-  // line breaks), as one run. A shorter file than what was read means it was truncated
-  // (copytruncate): reading starts again at 0. Returns the bytes read; `truncated` is set when
-  // truncation was seen.
-  size_t read(size_t budget, const std::function<void(std::string_view)>& lines, bool& truncated);
+  // Takes complete lines (with their line breaks) and the file offset just past them.
+  using Lines = std::function<void(std::string_view text, int64_t end)>;
+
+  // A shorter file than what was read means it was truncated (copytruncate): reading starts
+  // again at 0. True when that happened.
+  bool check_truncation();
+  // Reads what was appended, up to `budget` bytes, and hands over complete lines as runs.
+  // Returns the bytes read.
+  size_t read(size_t budget, const Lines& lines);
   // Lines dropped since the last call because they were longer than 4 MiB.
   size_t take_overlong() { return std::exchange(overlong_, 0); }
   // Hands over the unfinished last line, for a file that will not grow any more.
-  void flush(const std::function<void(std::string_view)>& lines);
+  void flush(const Lines& lines);
 
   dev_t dev() const { return dev_; }
   ino_t ino() const { return ino_; }
@@ -47,6 +51,7 @@ class Follower {
   bool rotated = false;  // no longer at its path: read until it stays quiet, then closed
   std::chrono::steady_clock::time_point last_data;
   int watch = -1;  // inotify watch descriptor
+  uint64_t id = 0;  // the input's key for its delivery tracking
 
  private:
   Follower() = default;

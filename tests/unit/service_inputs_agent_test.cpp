@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -59,7 +60,9 @@ TEST_CASE(
   fs::path out = dir.path() / "metrics.out";
   append(log, "old v=0i 1000\n");  // before the start: not read (the end is where tail starts)
   std::ofstream(dir.path() / "sluice.yaml")
-      << "agent: {interval: 200ms, flush_interval: 100ms, omit_hostname: true}\n"
+      << "agent: {interval: 200ms, flush_interval: 100ms, omit_hostname: true, state_dir: \""
+      << (dir.path() / "state").string()
+      << "\"}\n"
          "inputs:\n"
          "  - statsd: {service_address: \"127.0.0.1:"
       << port
@@ -111,4 +114,43 @@ TEST_CASE(
   // delete_counters: each value once, in the gather after it arrived.
   CHECK(lines_with(out, "hits,") == std::vector<std::string>{"hits,metric_type=counter value=1i",
                                                              "hits,metric_type=counter value=2i"});
+}
+
+TEST_CASE("tail in the agent: lines written while the agent is down are read after a restart") {
+  sluice::testing::TempDir dir("tail-restart");
+  fs::path log = dir.path() / "app.log";
+  fs::path out = dir.path() / "metrics.out";
+  append(log, "old v=0i 1000\n");  // never seen before: tail starts at the end
+  std::ofstream(dir.path() / "sluice.yaml")
+      << "agent: {interval: 200ms, flush_interval: 100ms, omit_hostname: true, state_dir: \""
+      << (dir.path() / "state").string()
+      << "\"}\n"
+         "inputs:\n"
+         "  - tail: {files: [\""
+      << log.string()
+      << "\"]}\n"
+         "outputs:\n"
+         "  - file: {files: [\""
+      << out.string() << "\"]}\n";
+  auto run = [&](const std::string& before_stop, size_t expect) {
+    BackgroundProcess agent(std::string(SLUICE_BINARY) + " run --config " +
+                            (dir.path() / "sluice.yaml").string() + " 2>> " +
+                            (dir.path() / "log").string());
+    REQUIRE(agent.started());
+    REQUIRE(eventually([&] { return lines_with(out, "line,").size() >= expect - 1; }, 20));
+    REQUIRE(eventually([&] { return fs::exists(dir.path() / "state"); }, 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // its files are looked at
+    append(log, before_stop);
+    REQUIRE(eventually([&] { return lines_with(out, "line,").size() >= expect; }, 10));
+    agent.signal(SIGTERM);
+    CHECK(agent.wait_exit(20) == 0);
+  };
+  run("line v=1i 1001\n", 1);
+  append(log, "line v=2i 1002\n");  // while the agent is down
+  run("line v=3i 1003\n", 3);
+  const std::string tag = ",path=" + log.string();
+  CHECK(lines_with(out, "line,") == std::vector<std::string>{"line" + tag + " v=1i",
+                                                             "line" + tag + " v=2i",
+                                                             "line" + tag + " v=3i"});
+  CHECK(lines_with(out, "old").empty());
 }

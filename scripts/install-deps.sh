@@ -8,7 +8,7 @@ packages=(
   # libraries
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libcurl4-openssl-dev libpq-dev libpaho-mqtt-dev libpaho-mqttpp-dev libcpp-httplib-dev
-  librdkafka-dev libsystemd-dev
+  librdkafka-dev libsystemd-dev libjemalloc-dev
   # tests
   doctest-dev
   # the .deb (dpkg-shlibdeps) and the checks of the systemd unit

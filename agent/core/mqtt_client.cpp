@@ -371,7 +371,10 @@ std::string Client::serve() {
     if (result == Transport::Read::kClosed) return "the broker closed the connection";
     if (result == Transport::Read::kFailed) return "read failed: " + error;
   }
-  // A clean goodbye: the broker keeps a persistent session's unacknowledged messages.
+  // Acknowledgements queued just before the stop still go out, or the broker would send those
+  // messages again; then a clean goodbye (the broker keeps a persistent session's
+  // unacknowledged messages).
+  if (std::string why = send_queued_acks(); !why.empty()) return why;
   send(Bare{PacketType::kDisconnect}, error);
   return "";
 }

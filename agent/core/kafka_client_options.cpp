@@ -151,4 +151,27 @@ void log_kafka_line(Logger& log, int level, const char* facility, const char* me
   }
 }
 
+rd_kafka_conf_t* make_kafka_conf(const KafkaProperties& properties,
+                                 const std::function<std::string(const std::string&)>& option_of) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char error[512];
+  for (const auto& [name, value] : properties) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw OptionError(option_of(name),
+                        std::string("librdkafka refuses ") + name + "=" + value + ": " + error);
+    }
+  }
+  rd_kafka_conf_set(conf, "log.connection.close", "false", error, sizeof error);
+  return conf;
+}
+
+std::string kafka_property(const KafkaProperties& properties, std::string_view name) {
+  for (const auto& [key, value] : properties) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
 }  // namespace sluice::core

@@ -3,6 +3,9 @@
 // and the consumer (inputs.kafka_consumer) add their own properties after these.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +31,15 @@ KafkaProperties kafka_client_properties(const Options& options);
 // The option a property of kafka_client_properties came from ("" for any other property), so
 // that librdkafka's refusal of a value names what the user wrote.
 std::string kafka_option_of(std::string_view property);
+
+// A librdkafka config (owned by the caller) with `properties` applied, and no log line for each
+// connection a broker closes (the error callback reports outages). A value librdkafka refuses
+// throws OptionError naming option_of(property), the option the user wrote.
+rd_kafka_conf_t* make_kafka_conf(const KafkaProperties& properties,
+                                 const std::function<std::string(const std::string&)>& option_of);
+
+// The value of `name` among `properties` ("" when absent).
+std::string kafka_property(const KafkaProperties& properties, std::string_view name);
 
 // A line librdkafka logs (syslog levels: 0-3 errors, 4 warnings, the rest debug), in the
 // plugin's log. Connection failures go to debug: the error callback reports them.

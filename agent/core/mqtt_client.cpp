@@ -159,13 +159,7 @@ std::string Client::open_session(const BrokerAddress& server) {
   redeliver_at_.reset();
   ping_sent_.reset();
 
-  Connect connect;
-  connect.client_id = settings_.client_id;
-  connect.clean_session = settings_.clean_session;
-  connect.keep_alive_seconds =
-      static_cast<uint16_t>(std::min<int64_t>(settings_.keep_alive.count(), 65535));
-  connect.username = settings_.username;
-  connect.password = settings_.password;
+  Connect connect = connect_packet(settings_);
   if (!send(connect, error)) return "sending CONNECT: " + error;
 
   auto deadline = Clock::now() + settings_.connection_timeout;

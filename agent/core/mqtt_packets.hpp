@@ -5,6 +5,7 @@
 // and the fault, so a broken peer is dropped with a reason instead of being misread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -43,6 +44,20 @@ struct Connect {
   std::optional<std::string> password;
   bool operator==(const Connect&) const = default;
 };
+
+// The CONNECT of a session's settings (the client's and the publisher's alike: client_id,
+// clean_session, keep_alive, username and password), keep-alive capped at the protocol's 65535 s.
+template <typename SessionSettings>
+Connect connect_packet(const SessionSettings& s) {
+  Connect connect;
+  connect.client_id = s.client_id;
+  connect.clean_session = s.clean_session;
+  connect.keep_alive_seconds =
+      static_cast<uint16_t>(std::min<int64_t>(s.keep_alive.count(), 65535));
+  connect.username = s.username;
+  connect.password = s.password;
+  return connect;
+}
 
 struct Connack {
   bool session_present = false;

@@ -104,13 +104,7 @@ std::string Publisher::open(const BrokerAddress& server) {
   in_.clear();
   out_.clear();
 
-  Connect connect;
-  connect.client_id = settings_.client_id;
-  connect.clean_session = settings_.clean_session;
-  connect.keep_alive_seconds =
-      static_cast<uint16_t>(std::min<int64_t>(settings_.keep_alive.count(), 65535));
-  connect.username = settings_.username;
-  connect.password = settings_.password;
+  Connect connect = connect_packet(settings_);
   if (error = encode(connect, out_); !error.empty()) return error;
   if (error = flush_output(); !error.empty()) return "sending CONNECT: " + error;
 

@@ -64,9 +64,7 @@ class KafkaConsumer final : public ServiceInput {
         topic_tag_(ctx.options.get_string("topic_tag")),
         max_message_len_(static_cast<size_t>(ctx.options.get_int("max_message_len"))),
         max_undelivered_(static_cast<size_t>(ctx.options.get_int("max_undelivered_messages"))) {
-    for (const auto& [name, value] : properties_) {
-      if (name == "bootstrap.servers") brokers_ = value;
-    }
+    brokers_ = core::kafka_property(properties_, "bootstrap.servers");
     // A property librdkafka refuses is a configuration error, found while the config loads.
     rd_kafka_conf_destroy(make_conf());
   }
@@ -287,17 +285,7 @@ class KafkaConsumer final : public ServiceInput {
   }
 
   rd_kafka_conf_t* make_conf() {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char error[512];
-    for (const auto& [name, value] : properties_) {
-      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        throw OptionError(option_of(name),
-                          std::string("librdkafka refuses ") + name + "=" + value + ": " + error);
-      }
-    }
-    rd_kafka_conf_set(conf, "log.connection.close", "false", error, sizeof error);
+    rd_kafka_conf_t* conf = core::make_kafka_conf(properties_, option_of);
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(
         conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
@@ -324,12 +312,7 @@ class KafkaConsumer final : public ServiceInput {
     return conf;
   }
 
-  std::string group() const {
-    for (const auto& [name, value] : properties_) {
-      if (name == "group.id") return value;
-    }
-    return "";
-  }
+  std::string group() const { return core::kafka_property(properties_, "group.id"); }
 
   Logger& log_;
   std::unique_ptr<Parser> parser_;

@@ -102,9 +102,7 @@ class KafkaOutput final : public Output {
       throw OptionError("producer_timestamp", "expected metric or now, got \"" + stamp + "\"");
     }
     metric_timestamp_ = stamp == "metric";
-    for (const auto& [name, value] : properties_) {
-      if (name == "bootstrap.servers") brokers_ = value;
-    }
+    brokers_ = core::kafka_property(properties_, "bootstrap.servers");
     // Fail on a property librdkafka refuses now, while the config is loaded, not at the first
     // write.
     rd_kafka_conf_t* conf = make_conf();
@@ -266,17 +264,7 @@ class KafkaOutput final : public Output {
   }
 
   rd_kafka_conf_t* make_conf() {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char error[512];
-    for (const auto& [name, value] : properties_) {
-      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        throw OptionError(option_of(name),
-                          std::string("librdkafka refuses ") + name + "=" + value + ": " + error);
-      }
-    }
-    rd_kafka_conf_set(conf, "log.connection.close", "false", error, sizeof error);
+    rd_kafka_conf_t* conf = core::make_kafka_conf(properties_, option_of);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* self) {

@@ -4,17 +4,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/http_client.hpp"
 #include "core/http_options.hpp"
-#include "core/http_result.hpp"
+#include "core/http_poll.hpp"
 #include "core/http_url.hpp"
 #include "core/tagging_accumulator.hpp"
 #include "plugin/format_factory.hpp"
@@ -50,19 +47,6 @@ std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return s;
-}
-
-// The token in `path` without surrounding blanks, or nullopt when it cannot be read.
-std::optional<std::string> read_token(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token = ss.str();
-  auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
-  token.erase(token.begin(), std::find_if_not(token.begin(), token.end(), blank));
-  token.erase(std::find_if_not(token.rbegin(), token.rend(), blank).base(), token.end());
-  return token;
 }
 
 struct Target {
@@ -126,14 +110,7 @@ class Http final : public Input {
   }
 
   void gather(Accumulator& acc) override {
-    if (targets_.size() == 1) {
-      poll(targets_[0], acc);
-      return;
-    }
-    std::vector<std::thread> threads;
-    threads.reserve(targets_.size());
-    for (Target& t : targets_) threads.emplace_back([this, &t, &acc] { poll(t, acc); });
-    for (std::thread& t : threads) t.join();
+    core::poll_all(targets_, [this, &acc](Target& t) { poll(t, acc); });
   }
 
  private:
@@ -142,34 +119,13 @@ class Http final : public Input {
     request.method = method_;
     request.url = target.url;
     request.body = body_;
-    if (!token_file_.empty()) {
-      auto token = read_token(token_file_);
-      if (!token) {
-        acc.add_error(target.url + ": cannot read the bearer_token file \"" + token_file_ + "\"");
-        return;
-      }
-      request.headers.emplace_back("Authorization", "Bearer " + *token);
-    }
-    core::HttpResponse response = target.client->send(request);
-    const std::string what = method_ + " " + target.url;
-    if (!response.answered()) {
-      acc.add_error(what + ": " + response.error);
-      return;
-    }
-    if (!success_.contains(static_cast<int>(response.status))) {
-      std::string message = what + ": HTTP " + std::to_string(response.status);
-      std::string excerpt = core::body_excerpt(response.body);
-      if (!excerpt.empty()) message += ": " + excerpt;
-      acc.add_error(message);
-      return;
-    }
-    if (response.body_truncated) {
-      acc.add_error(what + ": the answer is longer than content_length_limit (" +
-                    std::to_string(target.client->options().max_response_body) + " bytes)");
-      return;
-    }
+    std::optional<std::string> body = core::fetch_body(
+        *target.client, std::move(request), token_file_,
+        [this](long status) { return success_.contains(static_cast<int>(status)); },
+        method_ + " " + target.url, acc);
+    if (!body) return;
     core::TaggingAccumulator tagging(acc, url_tag_, target.url, /*overwrite=*/false);
-    plugin::parse_into(*target.parser, format_, response.body, tagging, target.url);
+    plugin::parse_into(*target.parser, format_, *body, tagging, target.url);
   }
 
   std::string format_;

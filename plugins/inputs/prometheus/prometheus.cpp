@@ -3,17 +3,14 @@
 // data format in the layout of metric_version.
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/http_client.hpp"
 #include "core/http_options.hpp"
-#include "core/http_result.hpp"
+#include "core/http_poll.hpp"
 #include "core/http_url.hpp"
 #include "parsers/prometheus/text_parser.hpp"
 #include "plugin/parse_into.hpp"
@@ -44,18 +41,6 @@ const std::vector<OptionSpec> kOptions = core::with_http_client_options({
     {"content_length_limit", OptionType::kSize, "0",
      "Most bytes of an answer read; a longer answer is an error (0: no limit)"},
 });
-
-std::optional<std::string> read_token(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token = ss.str();
-  auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
-  token.erase(token.begin(), std::find_if_not(token.begin(), token.end(), blank));
-  token.erase(std::find_if_not(token.rbegin(), token.rend(), blank).base(), token.end());
-  return token;
-}
 
 struct Target {
   std::string url;
@@ -112,14 +97,7 @@ class Prometheus final : public Input {
   }
 
   void gather(Accumulator& acc) override {
-    if (targets_.size() == 1) {
-      scrape(targets_[0], acc);
-      return;
-    }
-    std::vector<std::thread> threads;
-    threads.reserve(targets_.size());
-    for (Target& t : targets_) threads.emplace_back([this, &t, &acc] { scrape(t, acc); });
-    for (std::thread& t : threads) t.join();
+    core::poll_all(targets_, [this, &acc](Target& t) { scrape(t, acc); });
   }
 
  private:
@@ -127,35 +105,13 @@ class Prometheus final : public Input {
     core::HttpRequest request;
     request.method = "GET";
     request.url = target.url;
-    if (!token_file_.empty()) {
-      auto token = read_token(token_file_);
-      if (!token) {
-        acc.add_error("scrape " + target.url + ": cannot read the bearer_token file \"" +
-                      token_file_ + "\"");
-        return;
-      }
-      request.headers.emplace_back("Authorization", "Bearer " + *token);
-    }
-    core::HttpResponse response = target.client->send(request);
-    if (!response.answered()) {
-      acc.add_error("scrape " + target.url + ": " + response.error);
-      return;
-    }
-    if (response.status != 200) {
-      std::string message = "scrape " + target.url + ": HTTP " + std::to_string(response.status);
-      std::string excerpt = core::body_excerpt(response.body);
-      if (!excerpt.empty()) message += ": " + excerpt;
-      acc.add_error(message);
-      return;
-    }
-    if (response.body_truncated) {
-      acc.add_error("scrape " + target.url + ": the answer is longer than content_length_limit (" +
-                    std::to_string(target.client->options().max_response_body) + " bytes)");
-      return;
-    }
+    std::optional<std::string> body =
+        core::fetch_body(*target.client, std::move(request), token_file_,
+                         [](long status) { return status == 200; }, "scrape " + target.url, acc);
+    if (!body) return;
     Batch batch;
     std::vector<ParseError> errors;
-    target.parser.parse(response.body, acc.time(), batch, errors);
+    target.parser.parse(*body, acc.time(), batch, errors);
     for (const ParseError& e : errors) {
       acc.add_rejected(plugin::describe_parse_error("prometheus", e, target.url));
     }

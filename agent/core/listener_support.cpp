@@ -3,9 +3,25 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include "plugin/format_factory.hpp"
 #include "plugin/parse_into.hpp"
 
 namespace sluice::core {
+
+LinePrecisionParsers::LinePrecisionParsers(const Options& options, Logger& log,
+                                           std::string_view input)
+    : log_(log) {
+  if (options.get_string("data_format") != "influx") {
+    throw OptionError("data_format", fmt::format("{} reads line protocol (influx) only", input));
+  }
+  for (size_t i = 0; i < kPrecisions.size(); ++i) {
+    options_[i] = options;
+    options_[i].set("influx_timestamp_precision", kPrecisions[i], true);
+    plugin::make_parser(PluginContext{options_[i], log_});  // fails now, if at all
+    pools_[i] = std::make_unique<ParserPool>(
+        [this, i] { return plugin::make_parser(PluginContext{options_[i], log_}); });
+  }
+}
 
 ParserPool::Lease ParserPool::lease() {
   {

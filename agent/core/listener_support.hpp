@@ -3,6 +3,8 @@
 // partial-write rules (good lines kept, bad lines reported each).
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,6 +47,25 @@ class ParserPool {
   Factory factory_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Parser>> idle_;
+};
+
+// Line-protocol parsers for each timestamp precision a write may name, pooled as above. Made from
+// the input's own options (its influx_* options), so that a bad option fails here, while the
+// config loads; a data_format other than influx is refused naming the input.
+class LinePrecisionParsers {
+ public:
+  // The precisions, in the order of the index lease() takes.
+  static constexpr std::array<std::chrono::nanoseconds, 4> kPrecisions = {
+      std::chrono::nanoseconds(1), std::chrono::microseconds(1), std::chrono::milliseconds(1),
+      std::chrono::seconds(1)};
+
+  LinePrecisionParsers(const Options& options, Logger& log, std::string_view input);
+  ParserPool::Lease lease(size_t precision) { return pools_[precision]->lease(); }
+
+ private:
+  Logger& log_;
+  std::array<Options, kPrecisions.size()> options_;
+  std::array<std::unique_ptr<ParserPool>, kPrecisions.size()> pools_;
 };
 
 // The user and password of an "Authorization: Basic ..." header; nullopt when it is not one.

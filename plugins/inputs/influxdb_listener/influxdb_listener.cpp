@@ -5,7 +5,6 @@
 // first go on to write.
 #include <fmt/format.h>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,7 +13,6 @@
 
 #include "core/http_listener.hpp"
 #include "core/listener_support.hpp"
-#include "plugin/format_factory.hpp"
 #include "plugin/registry.hpp"
 
 namespace sluice::inputs::influxdb_listener {
@@ -40,13 +38,9 @@ const std::vector<OptionSpec> kOptions = {
      "CA files; when set, clients must present a certificate signed by one (mutual TLS)"},
 };
 
-// The parsers' precisions, and what InfluxDB 1.x's precision parameter maps to.
-constexpr std::array<std::chrono::nanoseconds, 4> kParserPrecisions = {
-    std::chrono::nanoseconds(1), std::chrono::microseconds(1), std::chrono::milliseconds(1),
-    std::chrono::seconds(1)};
-
+// What InfluxDB 1.x's precision parameter maps to.
 struct Precision {
-  size_t parser = 0;       // index into kParserPrecisions
+  size_t parser = 0;       // index into core::LinePrecisionParsers::kPrecisions
   int64_t multiplier = 1;  // for m and h, which the parser lacks
 };
 
@@ -110,19 +104,8 @@ class InfluxdbListener final : public ServiceInput {
         database_tag_(options_.get_string("database_tag")),
         retention_policy_tag_(options_.get_string("retention_policy_tag")),
         user_(options_.get_string("basic_username")),
-        password_(options_.get_string("basic_password")) {
-    if (options_.get_string("data_format") != "influx") {
-      throw OptionError("data_format", "influxdb_listener reads line protocol (influx) only");
-    }
-    for (size_t i = 0; i < kParserPrecisions.size(); ++i) {
-      parser_options_[i] = options_;
-      parser_options_[i].set("influx_timestamp_precision", kParserPrecisions[i], true);
-      plugin::make_parser(PluginContext{parser_options_[i], log_});  // fails now, if at all
-      pools_[i] = std::make_unique<core::ParserPool>([this, i] {
-        return plugin::make_parser(PluginContext{parser_options_[i], log_});
-      });
-    }
-  }
+        password_(options_.get_string("basic_password")),
+        parsers_(options_, log_, "influxdb_listener") {}
 
   ~InfluxdbListener() override { stop(); }
 
@@ -227,7 +210,7 @@ class InfluxdbListener final : public ServiceInput {
     }
     core::LineWrite result;
     {
-      auto parser = pools_[precision->parser]->lease();
+      auto parser = parsers_.lease(precision->parser);
       result = core::write_lines(*parser, r.body, *acc_, options);
     }
     if (result.dropped == 0) return {204, "", "", {}};
@@ -247,8 +230,7 @@ class InfluxdbListener final : public ServiceInput {
   std::string retention_policy_tag_;
   std::string user_;
   std::string password_;
-  std::array<Options, 4> parser_options_;
-  std::array<std::unique_ptr<core::ParserPool>, 4> pools_;
+  core::LinePrecisionParsers parsers_;
   Accumulator* acc_ = nullptr;
   core::HttpListener server_;
 };

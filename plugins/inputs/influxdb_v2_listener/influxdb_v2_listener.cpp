@@ -3,7 +3,6 @@
 // writes keep the good lines and answer 400 as InfluxDB 2 does), GET /health and /ready.
 #include <fmt/format.h>
 
-#include <array>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -14,7 +13,6 @@
 #include "core/http_listener.hpp"
 #include "core/listener_support.hpp"
 #include "core/tls_server.hpp"
-#include "plugin/format_factory.hpp"
 #include "plugin/registry.hpp"
 
 namespace sluice::inputs::influxdb_v2_listener {
@@ -38,10 +36,7 @@ const std::vector<OptionSpec> kOptions = {
      "CA files; when set, clients must present a certificate signed by one (mutual TLS)"},
 };
 
-constexpr std::array<std::chrono::nanoseconds, 4> kPrecisions = {
-    std::chrono::nanoseconds(1), std::chrono::microseconds(1), std::chrono::milliseconds(1),
-    std::chrono::seconds(1)};
-
+// The index into core::LinePrecisionParsers::kPrecisions of the write's precision parameter.
 std::optional<size_t> precision_of(const std::string& p) {
   if (p.empty() || p == "ns") return 0;
   if (p == "us") return 1;
@@ -79,19 +74,8 @@ class InfluxdbV2Listener final : public ServiceInput {
         log_(ctx.log),
         http_(core::read_http_listener_options(options_, 32 << 20)),
         bucket_tag_(options_.get_string("bucket_tag")),
-        token_(options_.get_string("token")) {
-    if (options_.get_string("data_format") != "influx") {
-      throw OptionError("data_format", "influxdb_v2_listener reads line protocol (influx) only");
-    }
-    for (size_t i = 0; i < kPrecisions.size(); ++i) {
-      parser_options_[i] = options_;
-      parser_options_[i].set("influx_timestamp_precision", kPrecisions[i], true);
-      plugin::make_parser(PluginContext{parser_options_[i], log_});  // fails now, if at all
-      pools_[i] = std::make_unique<core::ParserPool>([this, i] {
-        return plugin::make_parser(PluginContext{parser_options_[i], log_});
-      });
-    }
-  }
+        token_(options_.get_string("token")),
+        parsers_(options_, log_, "influxdb_v2_listener") {}
 
   ~InfluxdbV2Listener() override { stop(); }
 
@@ -178,7 +162,7 @@ class InfluxdbV2Listener final : public ServiceInput {
     }
     core::LineWrite result;
     {
-      auto parser = pools_[*precision]->lease();
+      auto parser = parsers_.lease(*precision);
       result = core::write_lines(*parser, r.body, *acc_, options);
     }
     if (result.dropped == 0) return {204, "", "", {}};
@@ -199,8 +183,7 @@ class InfluxdbV2Listener final : public ServiceInput {
   core::HttpListenerOptions http_;
   std::string bucket_tag_;
   std::string token_;
-  std::array<Options, 4> parser_options_;
-  std::array<std::unique_ptr<core::ParserPool>, 4> pools_;
+  core::LinePrecisionParsers parsers_;
   Accumulator* acc_ = nullptr;
   std::chrono::system_clock::time_point started_;
   core::HttpListener server_;

@@ -1,28 +1,14 @@
 #include "pg_session.hpp"
 
-#include <libpq-fe.h>
-
 #include <charconv>
 #include <cstdlib>
+
+#include "common/libpq_connect.hpp"
 
 namespace sluice::inputs::postgresql {
 namespace {
 
 PGconn* pg(void* c) { return static_cast<PGconn*>(c); }
-
-std::string one_line(const char* text) {
-  std::string s;
-  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
-    bool space = *p == '\n' || *p == '\t' || *p == ' ';
-    if (!space) {
-      s.push_back(*p);
-    } else if (!s.empty() && s.back() != ' ') {
-      s.push_back(' ');
-    }
-  }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
 
 // Type OIDs from pg_type.
 enum : Oid {
@@ -91,7 +77,7 @@ std::string sanitized_address(const std::string& conninfo, std::string& error) {
   char* message = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &message);
   if (options == nullptr) {
-    error = message == nullptr ? "cannot be parsed" : one_line(message);
+    error = message == nullptr ? "cannot be parsed" : plugins_common::libpq_one_line(message);
     if (message != nullptr) PQfreemem(message);
     return "";
   }
@@ -119,17 +105,9 @@ bool Session::connected() const { return conn_ != nullptr && PQstatus(pg(conn_))
 std::string Session::ensure_connected() {
   if (connected()) return "";
   disconnect();
-  // Our defaults first; the user's string (expanded from dbname) overrides them.
-  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
-                        nullptr};
-  const char* values[] = {"10", "sluice", "UTF8", conninfo_.c_str(), nullptr};
-  PGconn* c = PQconnectdbParams(keys, values, 1);
-  if (c == nullptr) return "out of memory";
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string error = one_line(PQerrorMessage(c));
-    PQfinish(c);
-    return error.empty() ? "cannot connect" : error;
-  }
+  std::string error;
+  PGconn* c = plugins_common::libpq_connect(conninfo_, error);
+  if (c == nullptr) return error;
   // Notices go nowhere rather than to the agent's stderr.
   PQsetNoticeProcessor(
       c, [](void*, const char*) {}, nullptr);
@@ -144,8 +122,8 @@ std::string Session::query(const std::string& sql, Result& out) {
   ExecStatusType status = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     std::string error =
-        one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(pg(conn_)));
-    if (error.empty()) error = one_line(PQerrorMessage(pg(conn_)));
+        plugins_common::libpq_one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(pg(conn_)));
+    if (error.empty()) error = plugins_common::libpq_one_line(PQerrorMessage(pg(conn_)));
     PQclear(r);
     if (PQstatus(pg(conn_)) != CONNECTION_OK) disconnect();
     return error.empty() ? "query failed" : error;

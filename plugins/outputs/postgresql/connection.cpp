@@ -1,31 +1,16 @@
 #include "connection.hpp"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
+
+#include "common/libpq_connect.hpp"
 
 namespace sluice::outputs::postgresql {
 namespace {
 
 PGconn* pg(void* conn) { return static_cast<PGconn*>(conn); }
 
-// The text on one line: libpq's messages span lines indented with tabs.
-std::string one_line(const char* text) {
-  std::string s;
-  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
-    bool space = *p == '\n' || *p == '\t' || *p == ' ';
-    if (!space) {
-      s.push_back(*p);
-    } else if (!s.empty() && s.back() != ' ') {
-      s.push_back(' ');
-    }
-  }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 std::string connection_message(PGconn* conn) {
-  std::string s = one_line(PQerrorMessage(conn));
+  std::string s = plugins_common::libpq_one_line(PQerrorMessage(conn));
   return s.empty() ? "unknown libpq error" : s;
 }
 
@@ -43,7 +28,7 @@ Connection::Connection(void* conn, std::function<void(std::string_view)> notice)
       pg(conn_),
       [](void* arg, const char* message) {
         auto* fn = static_cast<std::function<void(std::string_view)>*>(arg);
-        if (*fn) (*fn)(one_line(message));
+        if (*fn) (*fn)(plugins_common::libpq_one_line(message));
       },
       notice_.get());
 }
@@ -53,20 +38,8 @@ Connection::~Connection() { PQfinish(pg(conn_)); }
 std::unique_ptr<Connection> Connection::open(const std::string& conninfo,
                                              std::function<void(std::string_view)> notice,
                                              std::string& error) {
-  // Our defaults come first; the user's string (expanded from dbname) overrides them.
-  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
-                        nullptr};
-  const char* values[] = {"10", "sluice", "UTF8", conninfo.c_str(), nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, 1);
-  if (conn == nullptr) {
-    error = "out of memory";
-    return nullptr;
-  }
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = connection_message(conn);
-    PQfinish(conn);
-    return nullptr;
-  }
+  PGconn* conn = plugins_common::libpq_connect(conninfo, error);
+  if (conn == nullptr) return nullptr;
   return std::unique_ptr<Connection>(new Connection(conn, std::move(notice)));
 }
 
@@ -93,12 +66,12 @@ SqlError Connection::error_from(const void* result) const {
   const char* hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
   const char* context = PQresultErrorField(r, PG_DIAG_CONTEXT);
   error.sqlstate = state == nullptr ? "" : state;
-  error.message = primary != nullptr ? one_line(primary) : one_line(PQresultErrorMessage(r));
+  error.message = primary != nullptr ? plugins_common::libpq_one_line(primary) : plugins_common::libpq_one_line(PQresultErrorMessage(r));
   if (error.message.empty()) error.message = connection_message(pg(conn_));
-  if (detail != nullptr) error.message += "; " + one_line(detail);
-  if (hint != nullptr) error.message += "; hint: " + one_line(hint);
+  if (detail != nullptr) error.message += "; " + plugins_common::libpq_one_line(detail);
+  if (hint != nullptr) error.message += "; hint: " + plugins_common::libpq_one_line(hint);
   // For COPY the context names the line and column of the bad value.
-  if (context != nullptr) error.message += " (" + one_line(context) + ")";
+  if (context != nullptr) error.message += " (" + plugins_common::libpq_one_line(context) + ")";
   return error;
 }
 
@@ -184,18 +157,6 @@ std::string Connection::quote_literal(std::string_view text) {
   std::string s(quoted);
   PQfreemem(quoted);
   return s;
-}
-
-std::string check_conninfo(const std::string& conninfo) {
-  char* message = nullptr;
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &message);
-  if (options == nullptr) {
-    std::string s = message == nullptr ? "cannot be parsed" : one_line(message);
-    if (message != nullptr) PQfreemem(message);
-    return s;
-  }
-  PQconninfoFree(options);
-  return "";
 }
 
 }  // namespace sluice::outputs::postgresql

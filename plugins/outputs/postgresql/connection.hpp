@@ -57,7 +57,5 @@ class Connection {
   std::unique_ptr<std::function<void(std::string_view)>> notice_;
 };
 
-// Checks a connection string without connecting; returns libpq's complaint, or "".
-std::string check_conninfo(const std::string& conninfo);
 
 }  // namespace sluice::outputs::postgresql

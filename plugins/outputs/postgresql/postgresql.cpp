@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/libpq_connect.hpp"
 #include "connection.hpp"
 #include "plugin/registry.hpp"
 #include "sql.hpp"
@@ -107,7 +108,7 @@ class PostgresqlOutput final : public Output {
         time_column_(truncate_identifier(ctx.options.get_string("timestamp_column_name"))),
         uint64_type_(lower(ctx.options.get_string("uint64_type"))) {
     const Options& o = ctx.options;
-    if (std::string error = check_conninfo(conninfo_); !error.empty()) {
+    if (std::string error = plugins_common::libpq_conninfo_problem(conninfo_); !error.empty()) {
       throw OptionError("connection", "is not a valid libpq connection string or URI: " + error);
     }
     if (schema_.empty()) throw OptionError("schema", "must not be empty");

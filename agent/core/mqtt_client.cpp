@@ -27,13 +27,7 @@ std::chrono::milliseconds until(std::chrono::steady_clock::time_point deadline) 
 Client::Client(ClientSettings settings, MessageHandler on_message, Logger& log)
     : settings_(std::move(settings)), on_message_(std::move(on_message)), log_(log) {
   if (settings_.servers.empty()) throw std::invalid_argument("no MQTT broker to connect to");
-  bool any_tls = false;
-  for (const BrokerAddress& s : settings_.servers) any_tls = any_tls || s.tls;
-  if (any_tls) {
-    std::string error;
-    tls_ = make_tls_client_context(settings_.tls, error);
-    if (!tls_) throw std::invalid_argument(error);
-  }
+  tls_ = tls_context_for(settings_.servers, settings_.tls);
   if (settings_.max_unacknowledged == 0) settings_.max_unacknowledged = 1;
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");

@@ -58,13 +58,7 @@ class SigpipeGuard {
 Publisher::Publisher(PublisherSettings settings, Logger& log)
     : settings_(std::move(settings)), log_(log) {
   if (settings_.servers.empty()) throw std::invalid_argument("no MQTT broker to connect to");
-  bool any_tls = false;
-  for (const BrokerAddress& s : settings_.servers) any_tls = any_tls || s.tls;
-  if (any_tls) {
-    std::string error;
-    tls_ = make_tls_client_context(settings_.tls, error);
-    if (!tls_) throw std::invalid_argument(error);
-  }
+  tls_ = tls_context_for(settings_.servers, settings_.tls);
   settings_.max_inflight = std::clamp<size_t>(settings_.max_inflight, 1, 65535);
 }
 

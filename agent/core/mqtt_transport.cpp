@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -232,6 +233,16 @@ std::string parse_broker_address(std::string_view server, BrokerAddress& out) {
   }
   out.host = std::string(host);
   return "";
+}
+
+SslCtxPtr tls_context_for(const std::vector<BrokerAddress>& servers, const TlsClientFiles& files) {
+  bool any_tls = false;
+  for (const BrokerAddress& s : servers) any_tls = any_tls || s.tls;
+  if (!any_tls) return nullptr;
+  std::string error;
+  SslCtxPtr context = make_tls_client_context(files, error);
+  if (!context) throw std::invalid_argument(error);
+  return context;
 }
 
 SslCtxPtr make_tls_client_context(const TlsClientFiles& files, std::string& error) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/tls_server.hpp"
 
@@ -34,6 +35,10 @@ struct TlsClientFiles {
 // A client context with the files loaded (TLS 1.2 at least); null with `error` set when they
 // do not load.
 SslCtxPtr make_tls_client_context(const TlsClientFiles& files, std::string& error);
+
+// The TLS context for a list of brokers: null when none of them uses TLS. Throws
+// std::invalid_argument when the files do not load.
+SslCtxPtr tls_context_for(const std::vector<BrokerAddress>& servers, const TlsClientFiles& files);
 
 class Transport {
  public:

@@ -25,6 +25,9 @@ namespace {
 // Lines with up to this many fields check for repeated keys with a bit filter; wider ones with a
 // hash table.
 constexpr size_t kFilteredFields = 256;
+// Lines with up to this many fields compare each key with the earlier ones directly.
+constexpr size_t kScannedFields = 8;
+static_assert(kScannedFields >= 1 && kScannedFields < kFilteredFields);
 
 inline bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 
@@ -211,7 +214,7 @@ Parser& Parser::operator=(Parser&&) noexcept = default;
 
 size_t Parser::parse(std::string_view input, Batch& out, std::vector<ParseError>* errors) {
   return visit(
-      input, [&out](const MetricView& view) { out.push_back(view.to_metric()); }, errors);
+      input, [&out](const MetricView& view) { view.append_to(out); }, errors);
 }
 
 bool Parser::fail(const char* at, const char* resume, std::string reason) {
@@ -328,24 +331,33 @@ const char* Parser::sort_tags() {
 }
 
 // Whether `key` is the key of a field already read; if not, it is recorded as the next field's.
-// Up to kFilteredFields fields, each key's hash sets one bit of a 1024-bit filter: a key whose
-// bit is clear is new without any comparison, and only a key whose bit is already set is compared
-// with the earlier keys of equal hash. So a line of 60 fields costs 60 hashes rather than 1800
-// comparisons, and a line of one field costs nothing. Past that, where the filter fills up, an
-// open-addressing table keeps the cost linear however wide the line.
+// The first kScannedFields keys are compared with the earlier ones directly: on a short line a
+// few length checks cost less than hashing every key. From then on, up to kFilteredFields fields,
+// each key's hash sets one bit of a 1024-bit filter: a key whose bit is clear is new without any
+// comparison, and only a key whose bit is already set is compared with the earlier keys of equal
+// hash. So a line of 60 fields costs 60 hashes rather than 1800 comparisons. Past that, where
+// the filter fills up, an open-addressing table keeps the cost linear however wide the line.
 bool Parser::field_key_taken(std::string_view key) {
   const size_t count = field_count_;
-  if (count == 0) return false;
+  if (count < kScannedFields) {
+    for (size_t i = 0; i < count; ++i) {
+      if (fields_[i].key == key) return true;
+    }
+    return false;
+  }
   if (key_hashes_.size() <= count) key_hashes_.resize(2 * count + 16);
   const uint64_t hash = hash_key(key);
   key_hashes_[count] = hash;
   if (count >= kFilteredFields) return key_in_table(key, hash, count);
 
   auto bit = [](uint64_t h) { return h >> 54; };  // 10 bits
-  if (count == 1) {
+  if (count == kScannedFields) {
+    // The first hashed key: hash the scanned ones too, and start the filter with them.
     key_filter_.fill(0);
-    key_hashes_[0] = hash_key(fields_[0].key);
-    key_filter_[bit(key_hashes_[0]) / 64] |= uint64_t{1} << (bit(key_hashes_[0]) % 64);
+    for (size_t i = 0; i < count; ++i) {
+      key_hashes_[i] = hash_key(fields_[i].key);
+      key_filter_[bit(key_hashes_[i]) / 64] |= uint64_t{1} << (bit(key_hashes_[i]) % 64);
+    }
   }
   uint64_t& word = key_filter_[bit(hash) / 64];
   const uint64_t mask = uint64_t{1} << (bit(hash) % 64);

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -32,6 +33,10 @@ struct Field {
   bool operator==(const Field&) const = default;
 };
 
+// A std::string to move from, or anything that reads as a string_view.
+template <typename S>
+concept StringLike = std::is_convertible_v<S, std::string_view>;
+
 // The tracking of a message from a source that must know when its metrics are delivered (a
 // consumer that commits offsets or acknowledges a broker's message only then). Defined by the
 // agent (core/delivery.hpp); a metric only carries it along, and copies share it.
@@ -42,6 +47,7 @@ using DeliveryHandle = std::shared_ptr<DeliveryGroup>;
 // a timestamp in nanoseconds since the Unix epoch, and a value type.
 class Metric {
  public:
+
   Metric() = default;
   Metric(std::string name, int64_t time_ns, ValueType type = ValueType::kUntyped)
       : name_(std::move(name)), time_ns_(time_ns), type_(type) {}
@@ -98,9 +104,11 @@ class Metric {
   }
   // Appends a tag without the sorted-order search. The caller guarantees that `key` sorts after
   // every tag already present (parsers of sorted input use this); otherwise use set_tag.
-  void append_sorted_tag(std::string key, std::string value) {
+  void append_sorted_tag(StringLike auto&& key, StringLike auto&& value) {
     ++revision_;
-    tags_.push_back(Tag{std::move(key), std::move(value)});
+    Tag& tag = tags_.emplace_back();
+    put_string(tag.key, std::forward<decltype(key)>(key));
+    put_string(tag.value, std::forward<decltype(value)>(value));
   }
   void reserve_tags(size_t n) { tags_.reserve(n); }
   void sort_tags() {
@@ -123,9 +131,11 @@ class Metric {
     }
   }
   // Appends without looking for an existing key; the caller guarantees the key is new.
-  void append_field(std::string key, FieldValue value) {
+  void append_field(StringLike auto&& key, FieldValue value) {
     ++revision_;
-    fields_.push_back(Field{std::move(key), std::move(value)});
+    Field& field = fields_.emplace_back();
+    put_string(field.key, std::forward<decltype(key)>(key));
+    field.value = std::move(value);
   }
   void reserve_fields(size_t n) { fields_.reserve(n); }
   const FieldValue* field(std::string_view key) const {
@@ -184,6 +194,17 @@ class Metric {
   std::vector<Tag>::const_iterator tag_lower_bound(std::string_view key) const {
     return std::lower_bound(tags_.begin(), tags_.end(), key,
                             [](const Tag& t, std::string_view k) { return t.key < k; });
+  }
+
+  // Moves a std::string rvalue in; copies anything else once, straight into `to` (parsers that
+  // build millions of metrics a second from a buffer would pay for a temporary string).
+  template <typename S>
+  static void put_string(std::string& to, S&& from) {
+    if constexpr (std::is_same_v<S, std::string>) {
+      to = std::move(from);
+    } else {
+      to.assign(std::string_view(from));
+    }
   }
 
   std::string name_;

@@ -109,6 +109,21 @@ TEST_CASE("fields keep their order, a repeated field key is an error, also on wi
         std::string::npos);
   CHECK(bad(wide + ",field_0=1").reason.find("duplicate") != std::string::npos);
   CHECK(bad(wide + ",field_299=1").reason.find("duplicate") != std::string::npos);
+
+  // Around the width where the check moves from comparing keys to hashing them: a repeat of a
+  // key read before or after that point is found at every width.
+  for (int width = 1; width <= 20; ++width) {
+    std::string line = "m ";
+    for (int i = 0; i < width; ++i) line += "k" + std::to_string(i) + "=1,";
+    line.pop_back();
+    CAPTURE(width);
+    CHECK(one(line).fields().size() == static_cast<size_t>(width));
+    for (int repeat = 0; repeat < width; ++repeat) {
+      CAPTURE(repeat);
+      CHECK(bad(line + ",k" + std::to_string(repeat) + "=2").reason ==
+            "duplicate field key \"k" + std::to_string(repeat) + "\"");
+    }
+  }
 }
 
 TEST_CASE("escapes in measurement, tag keys, tag values and field keys") {

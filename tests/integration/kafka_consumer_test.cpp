@@ -14,9 +14,8 @@
 #include <sstream>
 #include <thread>
 
-#include "config/config.hpp"
 #include "core/delivery.hpp"
-#include "pipeline/pipeline.hpp"
+#include "support/kafka_consumer_agent.hpp"
 #include "support/kafka_mock.hpp"
 #include "support/kafka_offsets.hpp"
 #include "support/net.hpp"
@@ -27,6 +26,8 @@ using namespace std::chrono_literals;
 using sluice::DeliveryGroup;
 using sluice::Metric;
 using sluice::testing::committed_offsets;
+using sluice::testing::consumer;
+using sluice::testing::ConsumerAgent;
 using sluice::testing::eventually;
 using sluice::testing::KafkaMockCluster;
 using sluice::testing::kcat_produce;
@@ -36,54 +37,6 @@ using sluice::testing::recording;
 namespace {
 
 const std::string kMockCluster = SLUICE_KAFKA_MOCK_CLUSTER;
-
-// The test plugins (the recorder output) and the built-in kafka_consumer.
-const sluice::plugin::Registry& consumer_registry() {
-  using sluice::plugin::Kind;
-  static const sluice::plugin::Registry registry = [] {
-    sluice::plugin::Registry r;
-    for (Kind kind : {Kind::kInput, Kind::kProcessor, Kind::kAggregator, Kind::kOutput,
-                      Kind::kSerializer, Kind::kParser}) {
-      for (const auto* info : sluice::testing::test_registry().list(kind)) r.add(*info);
-    }
-    r.add(*sluice::plugin::Registry::builtins().find(Kind::kInput, "kafka_consumer"));
-    return r;
-  }();
-  return registry;
-}
-
-// A pipeline of one kafka_consumer (its options as YAML flow-map entries) and a recorder
-// output, started at once, stopped when it goes.
-class ConsumerAgent {
- public:
-  ConsumerAgent(const std::string& input, const std::string& recorder,
-                const std::string& agent = "flush_interval: 100ms")
-      : config_(sluice::config::load_text(
-            "agent: {" + agent +
-                ", metric_batch_size: 1000, omit_hostname: true}\n"
-                "inputs:\n  - kafka_consumer: {" +
-                input + "}\noutputs:\n  - recorder: {name: " + recorder + "}\n",
-            "kafka-consumer-test.yaml", consumer_registry())),
-        pipeline_(config_, sluice::pipeline::SystemClock::instance()) {
-    pipeline_.start();
-  }
-  ~ConsumerAgent() {
-    pipeline_.stop(sluice::pipeline::SystemClock::instance().now() + 5'000'000'000);
-  }
-  ConsumerAgent(const ConsumerAgent&) = delete;
-  ConsumerAgent& operator=(const ConsumerAgent&) = delete;
-
-  void flush() { pipeline_.flush(); }
-  sluice::pipeline::PluginStats& input_stats() { return pipeline_.inputs().at(0)->stats(); }
-
- private:
-  sluice::config::Config config_;
-  sluice::pipeline::Pipeline pipeline_;
-};
-
-std::string consumer(const KafkaMockCluster& cluster, const std::string& extra) {
-  return "brokers: [\"" + cluster.bootstrap() + "\"], " + extra;
-}
 
 // Messages "<name>,p=<partition> seq=<i>i" for i in [first, first + count).
 std::vector<std::string> lines(const std::string& name, int partition, int first, int count) {

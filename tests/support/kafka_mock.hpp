@@ -172,9 +172,11 @@ inline std::vector<KafkaRecord> kcat_read(const std::string& bootstrap, const st
 }
 
 // Produces `messages` to one partition of `topic` with kcat -P (an independent producer), each
-// message exactly as given (newlines included). Returns kcat's exit code (0: all delivered).
+// message exactly as given (newlines included) and with every one of `headers` ("name=value",
+// no single quotes). Returns kcat's exit code (0: all delivered).
 inline int kcat_produce(const std::string& bootstrap, const std::string& topic, int partition,
-                        const std::vector<std::string>& messages) {
+                        const std::vector<std::string>& messages,
+                        const std::vector<std::string>& headers = {}) {
   // ASCII's record separator delimits messages, so that a message may hold several lines.
   char name[] = "/tmp/sluice-kcat-XXXXXX";
   int fd = mkstemp(name);
@@ -183,10 +185,12 @@ inline int kcat_produce(const std::string& bootstrap, const std::string& topic, 
   for (const std::string& m : messages) text += m + "\x1e";
   bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
+  std::string header_options;
+  for (const std::string& h : headers) header_options += " -H '" + h + "'";
   int code = -1;
   if (written) {
     code = run_command("timeout 60 kcat -P -q -b " + bootstrap + " -t " + topic + " -p " +
-                       std::to_string(partition) + " -D '\\x1e' < " + name)
+                       std::to_string(partition) + header_options + " -D '\\x1e' < " + name)
                .exit_code;
   }
   std::filesystem::remove(name);

@@ -1,11 +1,17 @@
-// The kafka_consumer input's pure parts: which offsets may be stored as messages end, and its
-// options as librdkafka properties and a subscription.
+// The kafka_consumer input's pure parts: which offsets may be stored as messages end, its
+// options as librdkafka properties and a subscription, and what a message's headers and
+// timestamp give its metrics.
 #include <doctest/doctest.h>
+
+#include <map>
+#include <optional>
 
 #include "config/config.hpp"
 #include "inputs/kafka_consumer/consumer_config.hpp"
+#include "inputs/kafka_consumer/message_metadata.hpp"
 #include "inputs/kafka_consumer/offset_tracker.hpp"
 #include "inputs/kafka_consumer/outage_log.hpp"
+#include "pipeline/pipeline.hpp"
 #include "plugin/registry.hpp"
 
 using sluice::OptionError;
@@ -64,6 +70,42 @@ std::string load_error(const std::string& options) {
     return e.what();
   }
   return "accepted";
+}
+
+// The ConfigError of building a pipeline whose kafka_consumer has `options` (one "key: value"
+// a line), "" when it builds: the message as the agent prints it, with file, line and column.
+std::string build_error(const std::vector<std::string>& options) {
+  std::string yaml = "inputs:\n  - kafka_consumer:\n";
+  for (const std::string& o : options) yaml += "      " + o + "\n";
+  yaml += "outputs:\n  - discard: {}\n";
+  try {
+    auto config = sluice::config::load_text(yaml, "/etc/sluice/kafka.yaml");
+    sluice::pipeline::Pipeline pipeline(config, sluice::pipeline::SystemClock::instance());
+  } catch (const sluice::config::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+kc::MetadataOptions metadata(const std::string& options) {
+  auto config = sluice::config::load_text(
+      "inputs:\n  - kafka_consumer: {topics: [t], " + options + "}\n", "kafka-consumer-unit.yaml");
+  return kc::metadata_options(input_options(config));
+}
+
+int poll_timeout(const std::string& options) {
+  auto config = sluice::config::load_text(
+      "inputs:\n  - kafka_consumer: {topics: [t], " + options + "}\n", "kafka-consumer-unit.yaml");
+  return kc::poll_timeout_ms(input_options(config));
+}
+
+// A message's headers, for message_metadata.
+kc::HeaderLookup headers(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string_view> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return std::string_view(it->second);
+  };
 }
 
 }  // namespace
@@ -205,6 +247,121 @@ TEST_CASE("kafka_consumer config: values that cannot work are refused with the o
   CHECK(load_error("topics: [t], data_format: xml").find("xml") != std::string::npos);
   CHECK(load_error("topics: [t]") == "accepted");
   CHECK(load_error("topic_regexps: [\"metrics-.*\"], data_format: json") == "accepted");
+}
+
+TEST_CASE("kafka_consumer config: header, timestamp and poll options as Telegraf's") {
+  // Telegraf's defaults: no headers, the parser's time, polls of at most 100ms.
+  kc::MetadataOptions defaults = metadata("");
+  CHECK(defaults.headers_as_tags.empty());
+  CHECK(defaults.header_as_name.empty());
+  CHECK(defaults.timestamp_source == kc::TimestampSource::kMetric);
+  CHECK(poll_timeout("") == 100);
+
+  kc::MetadataOptions set = metadata(
+      "msg_headers_as_tags: [region, name, rack], msg_header_as_metric_name: name, "
+      "timestamp_source: inner");
+  // The header that names the metric is not a tag as well (as in Telegraf).
+  CHECK(set.headers_as_tags == Strings{"region", "rack"});
+  CHECK(set.header_as_name == "name");
+  CHECK(set.timestamp_source == kc::TimestampSource::kInner);
+  CHECK(metadata("timestamp_source: outer").timestamp_source == kc::TimestampSource::kOuter);
+  CHECK(metadata("timestamp_source: metric").timestamp_source == kc::TimestampSource::kMetric);
+  CHECK(metadata("msg_header_as_metric_name: n").headers_as_tags.empty());
+
+  CHECK(poll_timeout("max_processing_time: 250ms") == 250);
+  CHECK(poll_timeout("max_processing_time: 2s") == 2000);
+  CHECK(poll_timeout("max_processing_time: 1ms") == 1);
+}
+
+TEST_CASE("kafka_consumer config: bad timestamp or poll options are refused where written") {
+  CHECK(build_error({"topics: [t]"}) == "");
+  CHECK(build_error({"topics: [t]", "timestamp_source: inner", "max_processing_time: 1s",
+                     "msg_headers_as_tags: [a, b]", "msg_header_as_metric_name: c"}) == "");
+
+  std::string e = build_error({"topics: [t]", "timestamp_source: kafka"});
+  CHECK(e.find("/etc/sluice/kafka.yaml:4:") == 0);
+  CHECK(e.find("option \"timestamp_source\": expected metric, inner or outer, got \"kafka\"") !=
+        std::string::npos);
+  // Telegraf's values only, spelled as Telegraf spells them.
+  CHECK(build_error({"topics: [t]", "timestamp_source: Inner"})
+            .find("option \"timestamp_source\": expected metric, inner or outer") !=
+        std::string::npos);
+
+  e = build_error({"topics: [t]", "max_processing_time: 0s"});
+  CHECK(e.find("/etc/sluice/kafka.yaml:4:") == 0);
+  CHECK(e.find("option \"max_processing_time\": must be at least 1ms") != std::string::npos);
+  // Less than a millisecond would be a poll that never waits: a busy loop.
+  CHECK(build_error({"topics: [t]", "max_processing_time: 500us"})
+            .find("option \"max_processing_time\": must be at least 1ms") != std::string::npos);
+  CHECK(build_error({"topics: [t]", "max_processing_time: 1000h"})
+            .find("option \"max_processing_time\": must be at most 2147483647ms") !=
+        std::string::npos);
+  CHECK(build_error({"topics: [t]", "max_processing_time: soon"}).find("max_processing_time") !=
+        std::string::npos);
+
+  e = build_error({"topics: [t]", "msg_headers_as_tags: [region, \"\"]"});
+  CHECK(e.find("option \"msg_headers_as_tags\": a header name cannot be empty") !=
+        std::string::npos);
+}
+
+TEST_CASE("kafka_consumer metadata: listed headers with text values become tags and the name") {
+  kc::MetadataOptions options;
+  options.headers_as_tags = {"region", "rack", "absent", "empty", "binary", "cut"};
+  options.header_as_name = "measurement";
+  auto got = kc::message_metadata(options,
+                                  headers({{"region", "eu-west"},
+                                           {"rack", "r\xc3\xa9"},  // UTF-8 beyond ASCII
+                                           {"empty", ""},
+                                           {"binary", "\xff\x01"},
+                                           {"cut", "ab\xe2\x82"},  // a sequence cut short
+                                           {"unlisted", "x"},
+                                           {"measurement", "gw_cpu"}}),
+                                  1'600'000'000'000, 42);
+  REQUIRE(got.tags.size() == 2);
+  CHECK(got.tags[0] == sluice::Tag{"region", "eu-west"});
+  CHECK(got.tags[1] == sluice::Tag{"rack", "r\xc3\xa9"});
+  REQUIRE(got.name.has_value());
+  CHECK(*got.name == "gw_cpu");
+  CHECK(got.unusable_headers == Strings{"empty", "binary", "cut"});
+  CHECK_FALSE(got.time_ns.has_value());  // timestamp_source metric
+
+  sluice::Metric m("cpu", 7);
+  m.set_tag("region", "from-payload");
+  m.set_tag("host", "h");
+  got.apply(m);
+  CHECK(m.name() == "gw_cpu");
+  CHECK(*m.tag("region") == "eu-west");
+  CHECK(*m.tag("host") == "h");
+  CHECK(m.time() == 7);
+
+  // A name header that is not text leaves the parser's name.
+  auto bad_name =
+      kc::message_metadata(options, headers({{"measurement", "\xc0\xaf"}}), std::nullopt, 0);
+  CHECK_FALSE(bad_name.name.has_value());
+  CHECK(bad_name.unusable_headers == Strings{"measurement"});
+  CHECK(kc::message_metadata(options, headers({}), std::nullopt, 0).unusable_headers.empty());
+}
+
+TEST_CASE("kafka_consumer metadata: the time comes from the message or its receipt") {
+  kc::MetadataOptions options;
+  auto time_of = [&](kc::TimestampSource source, std::optional<int64_t> message_ms) {
+    options.timestamp_source = source;
+    return kc::message_metadata(options, headers({}), message_ms, 1'700'000'000'123'456'789)
+        .time_ns;
+  };
+  CHECK_FALSE(time_of(kc::TimestampSource::kMetric, 1'600'000'000'000).has_value());
+  CHECK(time_of(kc::TimestampSource::kInner, 1'600'000'000'001) == 1'600'000'000'001'000'000);
+  CHECK(time_of(kc::TimestampSource::kOuter, 1'600'000'000'000) == 1'700'000'000'123'456'789);
+  CHECK(time_of(kc::TimestampSource::kOuter, std::nullopt) == 1'700'000'000'123'456'789);
+  // No Kafka timestamp, or one nanoseconds since 1970 cannot hold: the parser's time stays.
+  CHECK_FALSE(time_of(kc::TimestampSource::kInner, std::nullopt).has_value());
+  CHECK_FALSE(time_of(kc::TimestampSource::kInner, -5).has_value());
+  CHECK_FALSE(time_of(kc::TimestampSource::kInner, 9'300'000'000'000).has_value());
+
+  options.timestamp_source = kc::TimestampSource::kInner;
+  sluice::Metric m("cpu", 7);
+  kc::message_metadata(options, headers({}), 1'600'000'000'000, 0).apply(m);
+  CHECK(m.time() == 1'600'000'000'000'000'000);
 }
 
 TEST_CASE("kafka_consumer errors: each kind is logged once per outage, and again after a while") {

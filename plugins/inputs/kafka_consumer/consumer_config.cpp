@@ -1,6 +1,7 @@
 #include "consumer_config.hpp"
 
 #include <chrono>
+#include <limits>
 
 namespace sluice::inputs::kafka_consumer {
 namespace {
@@ -83,6 +84,39 @@ std::vector<std::string> subscription(const Options& o) {
     throw OptionError("topics", "needs at least one topic (or a pattern in topic_regexps)");
   }
   return out;
+}
+
+MetadataOptions metadata_options(const Options& o) {
+  MetadataOptions out;
+  out.header_as_name = o.get_string("msg_header_as_metric_name");
+  for (const std::string& header : o.get_strings("msg_headers_as_tags")) {
+    if (header.empty()) throw OptionError("msg_headers_as_tags", "a header name cannot be empty");
+    // As in Telegraf: the header that names the metric is not also a tag.
+    if (header == out.header_as_name) continue;
+    out.headers_as_tags.push_back(header);
+  }
+
+  const std::string& source = o.get_string("timestamp_source");
+  if (source == "metric") {
+    out.timestamp_source = TimestampSource::kMetric;
+  } else if (source == "inner") {
+    out.timestamp_source = TimestampSource::kInner;
+  } else if (source == "outer") {
+    out.timestamp_source = TimestampSource::kOuter;
+  } else {
+    throw OptionError("timestamp_source",
+                      "expected metric, inner or outer, got \"" + source + "\"");
+  }
+  return out;
+}
+
+int poll_timeout_ms(const Options& o) {
+  int64_t ms = milliseconds(o, "max_processing_time");
+  if (ms > std::numeric_limits<int>::max()) {
+    throw OptionError("max_processing_time",
+                      "must be at most " + std::to_string(std::numeric_limits<int>::max()) + "ms");
+  }
+  return static_cast<int>(ms);
 }
 
 std::string option_of(const std::string& property) {

@@ -2,7 +2,8 @@
 // group, as Telegraf's plugin of the same name. Delivery is at-least-once: the offset of a
 // message is committed only after the outputs have written every metric of it and of every
 // earlier message of its partition; a message dropped unwritten is read again after a restart.
-// While max_undelivered_messages are in flight the assigned partitions are paused.
+// While max_undelivered_messages are in flight the assigned partitions are paused. Listed
+// message headers become tags or the metric name, and timestamp_source picks the metrics' time.
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "core/delivery.hpp"
 #include "core/kafka_client_options.hpp"
 #include "message_accumulator.hpp"
+#include "message_metadata.hpp"
 #include "offset_tracker.hpp"
 #include "outage_log.hpp"
 #include "plugin/format_factory.hpp"
@@ -47,11 +50,43 @@ const std::vector<OptionSpec> kOptions = core::with_kafka_client_options({
      "A member silent for this long leaves the group and its partitions go to others"},
     {"heartbeat_interval", OptionType::kDuration, "3s",
      "How often the consumer tells the group it is alive"},
+    {"msg_headers_as_tags", OptionType::kStringList, "",
+     "Message headers whose values become tags (named after the header) of the message's "
+     "metrics"},
+    {"msg_header_as_metric_name", OptionType::kString, "",
+     "Message header whose value becomes the metric name (empty: the parser's name)"},
+    {"timestamp_source", OptionType::kString, "metric",
+     "Time of the metrics: metric (the parser's), inner (the Kafka message's timestamp) or outer "
+     "(when the agent received the message)"},
+    {"max_processing_time", OptionType::kDuration, "100ms",
+     "Longest one poll of the consumer blocks: how late a stop, a resume or storing a written "
+     "message's offset can be noticed"},
 });
 
-// How long one poll waits for a message: also the longest delay before a delivered message's
-// offset is stored, or a paused consumer resumes.
-constexpr int kPollMs = 50;
+// A header's value as HeaderLookup gives it; the last one when the header repeats, as Telegraf
+// (which tags every occurrence in turn) ends up with.
+std::optional<std::string_view> header_value(const rd_kafka_message_t& m, const std::string& name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(&m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name.c_str(), &value, &size) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  // A header with a null value is there, but has nothing to give.
+  if (value == nullptr) return std::string_view();
+  return std::string_view(static_cast<const char*>(value), size);
+}
+
+// The message's Kafka timestamp in ms, whichever type the topic keeps (CreateTime or
+// LogAppendTime); nullopt when the broker gave none (message format older than 0.10).
+std::optional<int64_t> kafka_timestamp_ms(const rd_kafka_message_t& m) {
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  int64_t ms = rd_kafka_message_timestamp(&m, &type);
+  if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ms < 0) return std::nullopt;
+  return ms;
+}
 
 class KafkaConsumer final : public ServiceInput {
  public:
@@ -62,6 +97,8 @@ class KafkaConsumer final : public ServiceInput {
         properties_(consumer_properties(ctx.options)),
         subscription_(subscription(ctx.options)),
         topic_tag_(ctx.options.get_string("topic_tag")),
+        metadata_options_(metadata_options(ctx.options)),
+        poll_timeout_ms_(poll_timeout_ms(ctx.options)),
         max_message_len_(static_cast<size_t>(ctx.options.get_int("max_message_len"))),
         max_undelivered_(static_cast<size_t>(ctx.options.get_int("max_undelivered_messages"))) {
     brokers_ = core::kafka_property(properties_, "bootstrap.servers");
@@ -116,7 +153,9 @@ class KafkaConsumer final : public ServiceInput {
  private:
   void run() {
     while (!stopping_) {
-      rd_kafka_message_t* message = rd_kafka_consumer_poll(rk_, kPollMs);
+      // Bounded by max_processing_time, so that a stop, a resume or an offset to store waits
+      // at most that long while no message comes.
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(rk_, poll_timeout_ms_);
       if (message != nullptr) {
         handle(*message);
         rd_kafka_message_destroy(message);
@@ -145,6 +184,8 @@ class KafkaConsumer final : public ServiceInput {
       return;
     }
     outages_.recovered();
+    // Taken before parsing: the time the message was received (timestamp_source outer).
+    int64_t received_ns = acc_->time();
     MessageSource source{rd_kafka_topic_name(m.rkt), m.partition, m.offset};
     PartitionKey key{std::string(source.topic), m.partition};
     uint64_t assignment = tracker_.consumed(key, m.offset);
@@ -162,7 +203,14 @@ class KafkaConsumer final : public ServiceInput {
     DeliveryHandle group = make_delivery_group([outcomes, assignment, offset](bool delivered) {
       outcomes->push({assignment, offset, delivered});
     });
-    MessageAccumulator acc(*acc_, group, topic_tag_, source);
+    MessageMetadata metadata = message_metadata(
+        metadata_options_, [&](const std::string& name) { return header_value(m, name); },
+        kafka_timestamp_ms(m), received_ns);
+    if (!metadata.unusable_headers.empty()) {
+      log_.debug(fmt::format("{}: headers {} are empty or not UTF-8: not used", describe(source),
+                             fmt::join(metadata.unusable_headers, ", ")));
+    }
+    MessageAccumulator acc(*acc_, group, topic_tag_, metadata, source);
     plugin::parse_into(*parser_, format_, payload, acc);
     // A message with no metric (all rejected, or empty) ends here, delivered.
     group.reset();
@@ -320,6 +368,8 @@ class KafkaConsumer final : public ServiceInput {
   Properties properties_;
   std::vector<std::string> subscription_;
   std::string topic_tag_;
+  MetadataOptions metadata_options_;
+  int poll_timeout_ms_;
   size_t max_message_len_;
   size_t max_undelivered_;
   std::string brokers_;

@@ -1,6 +1,6 @@
 // Passes the metrics parsed from one Kafka message on to the input's accumulator, each in the
-// message's delivery group and with its topic tag, and says which message a rejected record
-// came from.
+// message's delivery group, with what the message's headers and timestamp give it and its topic
+// tag, and says which message a rejected record came from.
 #pragma once
 
 #include <fmt/format.h>
@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "message_metadata.hpp"
 #include "sluice/plugin.hpp"
 
 namespace sluice::inputs::kafka_consumer {
@@ -27,8 +28,8 @@ class MessageAccumulator final : public Accumulator {
  public:
   // `topic_tag` empty: no tag.
   MessageAccumulator(Accumulator& inner, const DeliveryHandle& group, const std::string& topic_tag,
-                     const MessageSource& source)
-      : inner_(inner), group_(group), topic_tag_(topic_tag), source_(source) {}
+                     const MessageMetadata& metadata, const MessageSource& source)
+      : inner_(inner), group_(group), topic_tag_(topic_tag), metadata_(metadata), source_(source) {}
 
   void add(Metric metric) override {
     prepare(metric);
@@ -46,6 +47,8 @@ class MessageAccumulator final : public Accumulator {
 
  private:
   void prepare(Metric& m) const {
+    metadata_.apply(m);
+    // After the headers' tags: a header of the topic tag's name does not hide the topic.
     if (!topic_tag_.empty()) m.set_tag(topic_tag_, std::string(source_.topic));
     m.set_delivery(group_);
   }
@@ -53,6 +56,7 @@ class MessageAccumulator final : public Accumulator {
   Accumulator& inner_;
   const DeliveryHandle& group_;
   const std::string& topic_tag_;
+  const MessageMetadata& metadata_;
   MessageSource source_;
 };
 

@@ -59,23 +59,38 @@ void MemoryBuffer::pop_front(size_t n) {
 
 BufferLease MemoryBuffer::take(size_t max) {
   std::lock_guard lock(mutex_);
+  return lend(front_seq_, max);
+}
+
+BufferLease MemoryBuffer::take_after(const BufferLease& previous, size_t max) {
+  std::lock_guard lock(mutex_);
+  return lend(previous.first_seq + previous.size(), max);
+}
+
+BufferLease MemoryBuffer::lend(uint64_t seq, size_t max) const {
   BufferLease lease;
-  lease.first_seq = front_seq_;
-  if (segments_.empty() || max == 0) return lease;
-  const Segment& front = segments_.front();
-  size_t wanted = std::min(max, size_);
-  if (front.size() >= wanted) {
-    lease.keep_alive = front.batch;
-    lease.metrics = std::span<const Metric>(front.batch->data() + front.begin, wanted);
+  // Metrics dropped since the previous lease was taken are skipped.
+  lease.first_seq = std::max(seq, front_seq_);
+  size_t skip = static_cast<size_t>(lease.first_seq - front_seq_);
+  if (skip >= size_ || max == 0) return lease;
+  size_t wanted = std::min(max, size_ - skip);
+  auto segment = segments_.begin();
+  while (skip >= segment->size()) {
+    skip -= segment->size();
+    ++segment;
+  }
+  if (segment->size() - skip >= wanted) {
+    lease.keep_alive = segment->batch;
+    lease.metrics =
+        std::span<const Metric>(segment->batch->data() + segment->begin + skip, wanted);
     return lease;
   }
   auto gathered = std::make_shared<Batch>();
   gathered->reserve(wanted);
-  for (const Segment& segment : segments_) {
-    size_t n = std::min(wanted - gathered->size(), segment.size());
-    gathered->insert(gathered->end(), segment.batch->begin() + static_cast<ptrdiff_t>(segment.begin),
-                     segment.batch->begin() + static_cast<ptrdiff_t>(segment.begin + n));
-    if (gathered->size() == wanted) break;
+  for (; gathered->size() < wanted; ++segment, skip = 0) {
+    auto first = segment->batch->begin() + static_cast<ptrdiff_t>(segment->begin + skip);
+    size_t n = std::min(wanted - gathered->size(), segment->size() - skip);
+    gathered->insert(gathered->end(), first, first + static_cast<ptrdiff_t>(n));
   }
   lease.metrics = std::span<const Metric>(gathered->data(), gathered->size());
   lease.keep_alive = std::move(gathered);

@@ -18,6 +18,7 @@ class MemoryBuffer final : public MetricBuffer {
 
   size_t add(SharedBatch batch) override;
   BufferLease take(size_t max) override;
+  BufferLease take_after(const BufferLease& previous, size_t max) override;
   void remove(const BufferLease& lease) override;
   size_t size() const override;
   size_t limit() const override { return limit_; }
@@ -28,6 +29,8 @@ class MemoryBuffer final : public MetricBuffer {
     size_t begin;  // metrics before it are gone
     size_t size() const { return batch->size() - begin; }
   };
+  // Lends up to `max` metrics from sequence number `seq` on (or the oldest, if that is gone).
+  BufferLease lend(uint64_t seq, size_t max) const;
   // Removes n metrics from the front (written or rejected).
   void pop_front(size_t n);
   // Removes n metrics from the front that were never written.

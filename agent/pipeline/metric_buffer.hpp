@@ -32,6 +32,9 @@ class MetricBuffer {
   virtual size_t add(SharedBatch batch) = 0;
   // Lends up to `max` of the oldest metrics.
   virtual BufferLease take(size_t max) = 0;
+  // Lends up to `max` of the metrics that follow `previous`, a lease still being written (an
+  // output writing ahead has two out at once). Leases are removed in the order taken.
+  virtual BufferLease take_after(const BufferLease& previous, size_t max) = 0;
   // The lease's metrics were delivered or rejected for good: they leave the buffer. Those
   // already dropped while the write was under way are not removed twice.
   virtual void remove(const BufferLease& lease) = 0;

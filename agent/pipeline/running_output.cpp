@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <deque>
+
 #include "pipeline/memory_buffer.hpp"
 #include "pipeline/plugin_factory.hpp"
 #include "pipeline/schedule.hpp"
@@ -167,6 +169,10 @@ RunningOutput::Delivery RunningOutput::deliver(const BufferLease& lease) {
     result = WriteResult::retry(std::string("unexpected error: ") + e.what());
   }
   stats_->write_time_ns = static_cast<uint64_t>(std::max<int64_t>(0, clock_.now() - started));
+  return settle(lease, result);
+}
+
+RunningOutput::Delivery RunningOutput::settle(const BufferLease& lease, const WriteResult& result) {
   switch (result.status) {
     case WriteResult::Status::kOk:
       buffer_->remove(lease);
@@ -202,9 +208,69 @@ RunningOutput::Delivery RunningOutput::deliver(const BufferLease& lease) {
 
 RunningOutput::Delivery RunningOutput::write_batches(bool only_full) {
   while (true) {
+    // Writing ahead needs a connection; the first write makes it.
+    if (connected_ && output_->max_writes_in_flight() > 1) return write_batches_ahead(only_full);
     BufferLease lease = buffer_->take(batch_size_);
     if (lease.empty() || (only_full && lease.size() < batch_size_)) return Delivery::kDone;
     Delivery d = deliver(lease);
+    stats_->buffer_size = buffer_->size();
+    room_.notify_all();
+    if (d == Delivery::kRetry) return d;
+  }
+}
+
+RunningOutput::Delivery RunningOutput::write_batches_ahead(bool only_full) {
+  // The leases out, oldest first: the one to finish next and those started after it.
+  struct Started {
+    BufferLease lease;
+    std::string start_error;  // start_write threw: the output does not hold this batch
+  };
+  const size_t in_flight = output_->max_writes_in_flight();
+  std::deque<Started> started;
+  auto start_next = [&]() -> bool {
+    if (!started.empty() && !started.back().start_error.empty()) return false;
+    BufferLease lease = started.empty() ? buffer_->take(batch_size_)
+                                        : buffer_->take_after(started.back().lease, batch_size_);
+    if (lease.empty() || (only_full && lease.size() < batch_size_)) return false;
+    std::string error;
+    try {
+      output_->start_write(lease.metrics);
+    } catch (const std::exception& e) {
+      error = std::string("unexpected error: ") + e.what();
+    }
+    started.push_back(Started{std::move(lease), std::move(error)});
+    return true;
+  };
+  auto finish_oldest = [&]() -> WriteResult {
+    Started& oldest = started.front();
+    if (!oldest.start_error.empty()) return WriteResult::retry(oldest.start_error);
+    try {
+      return output_->finish_write();
+    } catch (const std::exception& e) {
+      return WriteResult::retry(std::string("unexpected error: ") + e.what());
+    }
+  };
+  int64_t last_finish = clock_.now();
+  while (true) {
+    while (started.size() < in_flight && start_next()) {
+    }
+    if (started.empty()) return Delivery::kDone;
+    WriteResult result = finish_oldest();
+    BufferLease lease = std::move(started.front().lease);
+    started.pop_front();
+    int64_t now = clock_.now();
+    stats_->write_time_ns = static_cast<uint64_t>(std::max<int64_t>(0, now - last_finish));
+    last_finish = now;
+    if (result.status != WriteResult::Status::kOk) {
+      // The later batches were started on the assumption that this one would go through:
+      // finish them, and write them again once this one is settled.
+      while (!started.empty()) {
+        finish_oldest();
+        started.pop_front();
+      }
+    }
+    // (A split writes the halves through deliver(), one write at a time.)
+    Delivery d = settle(lease, result);
     stats_->buffer_size = buffer_->size();
     room_.notify_all();
     if (d == Delivery::kRetry) return d;

@@ -80,7 +80,11 @@ class RunningOutput : public std::enable_shared_from_this<RunningOutput> {
   // Writes batches while there are any (`only_full`: only full batches). kRetry after a
   // retryable failure, with the back-off armed.
   Delivery write_batches(bool only_full);
+  // write_batches for an output that writes ahead (Output::max_writes_in_flight).
+  Delivery write_batches_ahead(bool only_full);
   Delivery deliver(const BufferLease& lease);
+  // What the buffer and the stats do with a lease's write result.
+  Delivery settle(const BufferLease& lease, const WriteResult& result);
   void note_retry(const WriteResult& result, size_t metrics);
 
   std::string id_;

@@ -193,6 +193,27 @@ TEST_CASE("kafka: a broker down mid-run and back gets every metric (at-least-onc
   MESSAGE((records.size() - kTotal) << " duplicate messages after the outage");
 }
 
+TEST_CASE("kafka: an outage while batches are written ahead loses nothing") {
+  if (skip_without_kcat()) return;
+  constexpr int kCount = 20000;
+  KafkaMockCluster cluster(kMockCluster, 1);
+  REQUIRE(cluster.started());
+  // Small batches: several are out at once when the brokers go away.
+  Agent agent(output(cluster, ", topic: ahead, metric_batch_size: 100"));
+  agent.send(sequence(0, kCount));
+  REQUIRE(eventually([&] { return agent.stats().metrics_written >= 1000; }, 20));
+  REQUIRE(cluster.command("down all") == "ok");
+  REQUIRE(eventually([&] { return agent.stats().retries >= 1; }, 20));
+  CHECK(agent.stats().metrics_written < kCount);
+  REQUIRE(cluster.command("up all") == "ok");
+  REQUIRE(eventually([&] { return agent.stats().metrics_written == kCount; }, 60));
+  auto records = kcat_read(cluster.bootstrap(), "ahead");
+  CHECK(distinct_seqs(records).size() == kCount);
+  CHECK(records.size() >= kCount);  // duplicates allowed, losses not
+  CHECK(agent.stats().metrics_dropped == 0);
+  MESSAGE((records.size() - kCount) << " duplicate messages after the outage");
+}
+
 TEST_CASE("kafka: failing Produce requests are retried by the host without loss") {
   if (skip_without_kcat()) return;
   KafkaMockCluster cluster(kMockCluster, 1);

@@ -25,6 +25,7 @@ struct Recording {
   std::vector<Batch> writes;                // successful writes, in order
   std::deque<WriteResult> scripted;         // results to return before succeeding
   std::atomic<int> attempts{0};
+  std::atomic<int> most_in_flight{0};  // writing ahead: most batches started and unfinished
   std::atomic<int> connects{0};
   std::atomic<int> closes{0};
   std::string connect_error;  // while set, connect() fails with it
@@ -101,7 +102,9 @@ class GenInput final : public Input {
 
 class RecorderOutput final : public Output {
  public:
-  explicit RecorderOutput(const Options& o) : rec_(recording(o.get_string("name"))) {}
+  explicit RecorderOutput(const Options& o)
+      : rec_(recording(o.get_string("name"))),
+        in_flight_(static_cast<size_t>(o.get_int("in_flight"))) {}
   WriteResult connect() override {
     rec_->connects++;
     std::lock_guard lock(rec_->mutex);
@@ -123,8 +126,23 @@ class RecorderOutput final : public Output {
   }
   void close() override { rec_->closes++; }
 
+  // Writing ahead (option in_flight > 1): a started batch is written when it is finished.
+  size_t max_writes_in_flight() const override { return in_flight_; }
+  void start_write(std::span<const Metric> batch) override {
+    started_.push_back(batch);
+    int seen = rec_->most_in_flight.load();
+    rec_->most_in_flight.store(std::max(seen, static_cast<int>(started_.size())));
+  }
+  WriteResult finish_write() override {
+    std::span<const Metric> batch = started_.front();
+    started_.pop_front();
+    return write(batch);
+  }
+
  private:
   std::shared_ptr<Recording> rec_;
+  size_t in_flight_;
+  std::deque<std::span<const Metric>> started_;
 };
 
 class TagProcessor final : public Processor {
@@ -242,7 +260,8 @@ inline const plugin::Registry& test_registry() {
     rec.kind = plugin::Kind::kOutput;
     rec.name = "recorder";
     rec.description = "Records writes";
-    rec.options = {{"name", OptionType::kString, "", "Recording name", true}};
+    rec.options = {{"name", OptionType::kString, "", "Recording name", true},
+                   {"in_flight", OptionType::kInt, "1", "Batches written ahead at most"}};
     rec.create_output = [](const PluginContext& c) {
       return std::make_unique<RecorderOutput>(c.options);
     };

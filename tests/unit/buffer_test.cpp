@@ -74,3 +74,29 @@ TEST_CASE("metrics dropped during a write are not removed twice") {
   // The lease's metrics stay valid while it is held.
   CHECK(values(lease) == std::vector<int64_t>{0, 1, 2, 3});
 }
+
+TEST_CASE("take_after lends what follows a lease still out, across batches and past drops") {
+  MemoryBuffer buffer(12);
+  buffer.add(batch_of(0, 5));
+  buffer.add(batch_of(5, 5));
+  BufferLease first = buffer.take(3);
+  BufferLease second = buffer.take_after(first, 3);
+  CHECK(values(second) == std::vector<int64_t>{3, 4, 5});  // gathered from two batches
+  CHECK(second.first_seq == 3);
+  BufferLease third = buffer.take_after(second, 10);
+  CHECK(values(third) == std::vector<int64_t>{6, 7, 8, 9});
+  CHECK(buffer.take_after(third, 10).empty());
+  // Inside one batch the span is lent without copying.
+  CHECK(third.keep_alive.get() != nullptr);
+  CHECK(third.metrics.data() == third.keep_alive->data() + 1);
+  // Removed in the order taken, each takes its own metrics out.
+  buffer.remove(first);
+  CHECK(buffer.size() == 7);
+  buffer.remove(second);
+  CHECK(values(buffer.take(10)) == std::vector<int64_t>{6, 7, 8, 9});
+  // Metrics dropped while leases are out are skipped by the next lease.
+  buffer.add(batch_of(10, 13));  // 17 into 12 places: 6..10 dropped
+  BufferLease after_drop = buffer.take_after(third, 3);
+  CHECK(values(after_drop) == std::vector<int64_t>{11, 12, 13});
+  CHECK(after_drop.first_seq == 11);
+}

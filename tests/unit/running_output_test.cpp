@@ -227,3 +227,74 @@ TEST_CASE("startup_error_behavior: error refuses to start, ignore runs without, 
   REQUIRE(eventually([&] { return rec->metric_count() == 3; }));
   retrying->stop(clock.now() + kSecond);
 }
+
+TEST_CASE("an output that writes ahead has several batches started at once, settled in order") {
+  ManualClock clock(100 * kSecond);
+  auto rec = recording("ahead");
+  auto config = output_config("ahead", ", in_flight: 3");
+  auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(4, 100), clock);
+  output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
+  output->add(values(0, 20));
+  REQUIRE(eventually([&] { return output->stats().metrics_written == 20; }));
+  CHECK(rec->values() == range(0, 20));
+  // The first write connects and goes alone; the other four batches go three at a time.
+  CHECK(rec->most_in_flight == 3);
+  CHECK(output->buffered() == 0);
+  output->stop(clock.now() + kSecond);
+}
+
+namespace {
+
+std::vector<int64_t> concat(std::initializer_list<std::vector<int64_t>> parts) {
+  std::vector<int64_t> all;
+  for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("writing ahead: after a failed batch the later ones are written again, in order") {
+  ManualClock clock(100 * kSecond);
+  auto rec = recording("ahead-retry");
+  rec->script(WriteResult::ok());                 // 0-3, written alone (it connects)
+  rec->script(WriteResult::retry("server down"));  // 4-7, while 8-11 and 12-15 are out
+  auto config = output_config("ahead-retry", ", in_flight: 3, retry_initial_backoff: 1s");
+  auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(4, 100), clock);
+  output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
+  output->add(values(0, 20));
+  REQUIRE(eventually([&] { return output->stats().retries == 1; }));
+  CHECK(output->stats().metrics_written == 4);
+  CHECK(output->buffered() == 16);  // what was written ahead of the failure counts for nothing
+  REQUIRE(sluice::testing::settle(clock, 1));
+  clock.advance(2 * kSecond);
+  REQUIRE(eventually([&] { return output->stats().metrics_written == 20; }));
+  // 8-15 reached the server before the retry and again after it: at least once, in order.
+  CHECK(rec->values() ==
+        concat({range(0, 4), range(8, 8), range(4, 16)}));
+  CHECK(output->buffered() == 0);
+  output->stop(clock.now() + kSecond);
+}
+
+TEST_CASE("writing ahead: a batch to split is written in halves, then writing ahead goes on") {
+  ManualClock clock(100 * kSecond);
+  auto rec = recording("ahead-split");
+  rec->script(WriteResult::ok());
+  rec->script(WriteResult::split("too large"));  // 4-7
+  auto config = output_config("ahead-split", ", in_flight: 3");
+  auto output = std::make_shared<RunningOutput>(config.outputs[0], defaults(4, 100), clock);
+  output->start();
+  REQUIRE(sluice::testing::settle(clock, 1));
+  output->add(values(0, 20));
+  REQUIRE(eventually([&] { return output->stats().metrics_written == 20; }));
+  CHECK(rec->values() == concat({range(0, 4), range(8, 8), range(4, 16)}));
+  {
+    std::lock_guard lock(rec->mutex);
+    REQUIRE(rec->writes.size() == 8);
+    CHECK(rec->writes[3].size() == 2);  // the halves of 4-7
+    CHECK(rec->writes[4].size() == 2);
+  }
+  CHECK(output->stats().metrics_rejected == 0);
+  output->stop(clock.now() + kSecond);
+}

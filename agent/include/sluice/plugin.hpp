@@ -121,6 +121,20 @@ class Output {
   virtual WriteResult connect() { return WriteResult::ok(); }
   virtual WriteResult write(std::span<const Metric> batch) = 0;
   virtual void close() {}
+
+  // Writing ahead, for outputs whose server acknowledges asynchronously (a Kafka producer):
+  // the next batches go out while the oldest one waits for its acknowledgements, instead of
+  // the connection idling between batches. An output that can returns from
+  // max_writes_in_flight() how many batches it may have started and not finished at once (1:
+  // only write() is used). The agent then calls start_write() for each batch, oldest first,
+  // and finish_write() to wait for the oldest started batch and learn its outcome, as write()
+  // would give it (a start_write that throws fails its batch the same way). The spans stay
+  // valid until their batch is finished. After a failed batch the agent finishes the later
+  // ones too and ignores their outcome: it writes them again, so their metrics may arrive
+  // twice, as after any retry.
+  virtual size_t max_writes_in_flight() const { return 1; }
+  virtual void start_write(std::span<const Metric> /*batch*/) {}
+  virtual WriteResult finish_write() { return WriteResult::retry("writing ahead not supported"); }
 };
 
 // Where and why a record was rejected by a parser. Line and column are 1-based and count bytes;

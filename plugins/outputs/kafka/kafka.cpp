@@ -5,9 +5,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -53,6 +55,10 @@ constexpr size_t kRecordOverhead = 36;
 // The delivery reports of one write. librdkafka hands each message's report to the callback
 // with this as its opaque, on the thread that polls (the write's own).
 struct PendingWrite {
+  std::optional<WriteResult> early;  // known without reports (see KafkaOutput::send)
+  // The messages' values, which librdkafka reads without copying until their reports are in.
+  std::string text;
+  size_t messages = 0;
   size_t outstanding = 0;
   size_t failed = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -127,16 +133,62 @@ class KafkaOutput final : public Output {
     return WriteResult::ok();
   }
 
+  // Writing ahead: the next batches are produced while the oldest one's delivery reports are
+  // awaited, so the brokers get messages without a gap between batches. Four batches in flight
+  // keep a local broker busy where two left it waiting (bench/kafka_bench).
+  size_t max_writes_in_flight() const override { return 4; }
+
+  void start_write(std::span<const Metric> batch) override {
+    auto write = std::make_unique<PendingWrite>();
+    write->early = send(batch, *write);
+    started_.push_back(std::move(write));
+  }
+
+  WriteResult finish_write() override {
+    if (started_.empty()) return WriteResult::retry("no write was started");
+    std::unique_ptr<PendingWrite> write = std::move(started_.front());
+    started_.pop_front();
+    WriteResult result = await(*write);
+    // Reports still to come need their PendingWrite (and librdkafka its text).
+    if (write->outstanding > 0) {
+      pending_.push_back(std::move(write));
+    } else if (spare_texts_.size() < 2) {
+      spare_texts_.push_back(std::move(write->text));
+    }
+    return result;
+  }
+
   WriteResult write(std::span<const Metric> batch) override {
+    start_write(batch);
+    return finish_write();
+  }
+
+  void close() override { destroy_producer(true); }
+
+ private:
+  struct Prepared {
+    size_t metric;        // index in the batch
+    size_t value_offset;  // in the write's text
+    size_t value_size;
+    std::string key;
+    std::string_view topic;  // into the metric's tag or the options: lives as long as the write
+  };
+
+  // Queues the batch's messages. Returns the write's outcome when it is known without waiting
+  // for reports (nothing to send, a metric too large, a queue that stays full).
+  std::optional<WriteResult> send(std::span<const Metric> batch, PendingWrite& write) {
     if (batch.empty()) return WriteResult::ok();
     if (WriteResult r = ensure_producer(); r.status != WriteResult::Status::kOk) return r;
     forget_finished_writes();
 
     // Serialize everything first: a metric too large for any broker is found before anything
     // is sent, so splitting the batch sends nothing twice.
-    prepare(batch);
-    for (size_t i = 0; i < messages_.size(); ++i) {
-      const Prepared& m = messages_[i];
+    if (!spare_texts_.empty()) {
+      write.text = std::move(spare_texts_.back());
+      spare_texts_.pop_back();
+    }
+    prepare(batch, write.text);
+    for (const Prepared& m : messages_) {
       if (m.value_size + m.key.size() + kRecordOverhead > max_message_bytes_) {
         std::string why = "metric \"" + batch[m.metric].name() + "\" makes a message of " +
                           std::to_string(m.value_size + m.key.size()) +
@@ -147,8 +199,7 @@ class KafkaOutput final : public Output {
     }
     if (messages_.empty()) return WriteResult::ok();
 
-    pending_.push_back(std::make_unique<PendingWrite>());
-    PendingWrite& write = *pending_.back();
+    write.messages = messages_.size();
     int64_t deadline = now_ms() + timeout_ms_;
     for (const Prepared& m : messages_) {
       if (WriteResult r = produce(m, batch, write, deadline);
@@ -156,22 +207,35 @@ class KafkaOutput final : public Output {
         return r;
       }
     }
+    return std::nullopt;
+  }
+
+  // Waits for the write's delivery reports and tells what they amount to.
+  WriteResult await(PendingWrite& write) {
+    if (write.early) return *write.early;
     // Every message fails by itself after message.timeout.ms; the grace covers the last
     // report's way back.
-    deadline = now_ms() + timeout_ms_ + 2000;
-    while (write.outstanding > 0) {
+    int64_t deadline = now_ms() + timeout_ms_ + 2000;
+    while (write.outstanding > 0 && rk_ != nullptr) {
       int64_t left = deadline - now_ms();
       if (left <= 0) break;
-      // Flushing (unlike polling) sends what is queued at once instead of lingering for more
-      // (linger.ms): the batch is complete, nothing more comes until it is acknowledged. It
-      // serves the delivery reports as polling does. Short slices: a message of an earlier,
-      // timed-out write may still be queued, and this write's messages decide.
-      rd_kafka_flush(rk_, static_cast<int>(std::min<int64_t>(left, 10)));
+      int slice = static_cast<int>(std::min<int64_t>(left, 10));
+      if (started_.empty()) {
+        // Nothing comes after this batch: flushing sends what is queued at once instead of
+        // lingering for more (linger.ms), and serves the reports as polling does. Short slices:
+        // a message of an earlier, timed-out write may still be queued.
+        rd_kafka_flush(rk_, slice);
+      } else {
+        // Later batches keep the queue flowing; serve the reports as they come.
+        rd_kafka_poll(rk_, slice);
+      }
     }
-    if (WriteResult r = check_fatal(); r.status != WriteResult::Status::kOk) return r;
+    if (rk_ != nullptr) {
+      if (WriteResult r = check_fatal(); r.status != WriteResult::Status::kOk) return r;
+    }
     if (write.outstanding > 0) {
       return WriteResult::retry("no delivery report for " + std::to_string(write.outstanding) +
-                                " of " + std::to_string(messages_.size()) + " messages to " +
+                                " of " + std::to_string(write.messages) + " messages to " +
                                 brokers_ + " within " + std::to_string(timeout_ms_) + "ms");
     }
     if (write.failed == 0) {
@@ -179,42 +243,31 @@ class KafkaOutput final : public Output {
       last_error_.clear();  // the next outage is worth a line again
       return WriteResult::ok();
     }
-    std::string why = std::to_string(write.failed) + " of " + std::to_string(messages_.size()) +
+    std::string why = std::to_string(write.failed) + " of " + std::to_string(write.messages) +
                       " messages not delivered (first to topic \"" + write.first_topic +
                       "\"): " + rd_kafka_err2str(write.first_error);
     if (write.message_failure) {
-      return batch.size() > 1 ? WriteResult::split(why) : WriteResult::reject(why);
+      return write.messages > 1 ? WriteResult::split(why) : WriteResult::reject(why);
     }
     return WriteResult::retry(why);
   }
 
-  void close() override { destroy_producer(true); }
-
- private:
-  struct Prepared {
-    size_t metric;        // index in the batch
-    size_t value_offset;  // in text_
-    size_t value_size;
-    std::string key;
-    std::string_view topic;  // into the metric's tag or the options: lives as long as the write
-  };
-
-  void prepare(std::span<const Metric> batch) {
+  void prepare(std::span<const Metric> batch, std::string& text) {
     messages_.clear();
-    text_.clear();
+    text.clear();
     for (size_t i = 0; i < batch.size(); ++i) {
       const Metric& m = batch[i];
-      size_t start = text_.size();
+      size_t start = text.size();
       if (router_.strips_topic_tag(m)) {
         Metric copy = m;
         copy.remove_tag(router_.topic_tag());
-        serializer_->serialize(copy, text_);
+        serializer_->serialize(copy, text);
       } else {
-        serializer_->serialize(m, text_);
+        serializer_->serialize(m, text);
       }
-      if (text_.size() == start) continue;  // nothing to write for this metric
+      if (text.size() == start) continue;  // nothing to write for this metric
       messages_.push_back(
-          Prepared{i, start, text_.size() - start, router_.key(m), router_.topic(m)});
+          Prepared{i, start, text.size() - start, router_.key(m), router_.topic(m)});
     }
   }
 
@@ -223,11 +276,11 @@ class KafkaOutput final : public Output {
     rd_kafka_topic_t* topic = topic_handle(m.topic);
     int64_t timestamp = metric_timestamp_ ? batch[m.metric].time() / 1'000'000 : 0;  // 0: now
     // librdkafka's argument macros cast without parentheses: hand them plain variables.
-    void* value = text_.data() + m.value_offset;
+    void* value = write.text.data() + m.value_offset;
     const void* key = m.key.empty() ? nullptr : m.key.data();
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
-          rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(0),
           RD_KAFKA_V_VALUE(value, m.value_size), RD_KAFKA_V_KEY(key, m.key.size()),
           RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_OPAQUE(&write), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -356,10 +409,12 @@ class KafkaOutput final : public Output {
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;
   std::string last_topic_name_;
-  // Writes with messages whose report has not arrived (kept after a timed-out write).
+  // Writes started and not finished yet, oldest first.
+  std::deque<std::unique_ptr<PendingWrite>> started_;
+  // Finished writes with messages whose report has not arrived (after a timed-out write).
   std::list<std::unique_ptr<PendingWrite>> pending_;
-  std::vector<Prepared> messages_;  // of the current write
-  std::string text_;                // the serialized values of the current write
+  std::vector<Prepared> messages_;        // of the write being sent
+  std::vector<std::string> spare_texts_;  // of finished writes, for reuse
 
   std::mutex log_mutex_;
   std::string last_error_;

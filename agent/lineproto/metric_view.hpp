@@ -74,7 +74,7 @@ struct MetricView {
 
  private:
   void fill(Metric& metric) const {
-    metric.set_name(std::string(name));
+    metric.set_name(name);
     metric.set_time(time);
     metric.reserve_tags(tags.size());
     for (const TagView& t : tags) metric.append_sorted_tag(t.key, t.value);

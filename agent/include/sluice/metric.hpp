@@ -53,9 +53,9 @@ class Metric {
       : name_(std::move(name)), time_ns_(time_ns), type_(type) {}
 
   const std::string& name() const { return name_; }
-  void set_name(std::string name) {
+  void set_name(StringLike auto&& name) {
     ++revision_;
-    name_ = std::move(name);
+    put_string(name_, std::forward<decltype(name)>(name));
   }
 
   int64_t time() const { return time_ns_; }

@@ -47,7 +47,6 @@ using DeliveryHandle = std::shared_ptr<DeliveryGroup>;
 // a timestamp in nanoseconds since the Unix epoch, and a value type.
 class Metric {
  public:
-
   Metric() = default;
   Metric(std::string name, int64_t time_ns, ValueType type = ValueType::kUntyped)
       : name_(std::move(name)), time_ns_(time_ns), type_(type) {}
@@ -202,6 +201,8 @@ class Metric {
   static void put_string(std::string& to, S&& from) {
     if constexpr (std::is_same_v<S, std::string>) {
       to = std::move(from);
+    } else if (to.empty()) {
+      to.append(std::string_view(from));  // into a new string: a plain copy, cheaper than assign
     } else {
       to.assign(std::string_view(from));
     }

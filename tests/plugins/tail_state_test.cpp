@@ -9,6 +9,7 @@
 #include "plugin_test_support.hpp"
 #include "processor_test_support.hpp"
 #include "service_recorder.hpp"
+#include "tail_files.hpp"
 #include "support/net.hpp"
 #include "support/test_plugins.hpp"
 
@@ -16,25 +17,6 @@ using namespace sluice;
 using namespace sluice::testing;
 
 namespace {
-
-void append(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  out << text;
-}
-
-void replace_contents(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc | std::ios::binary);
-  out << text;
-}
-
-std::string lines(int from, int to) {
-  std::string s;
-  for (int i = from; i < to; ++i) {
-    s += "m,n=" + std::to_string(i) + " v=" + std::to_string(i) + "i " + std::to_string(1000 + i) +
-         "\n";
-  }
-  return s;
-}
 
 // The "n" tags of what was read, in order.
 std::string numbers(const std::vector<Metric>& metrics) {
@@ -45,6 +27,15 @@ std::string numbers(const std::vector<Metric>& metrics) {
   }
   return s;
 }
+
+// Each case: a state folder and a log file in a temporary folder; delivery groups counted
+// before, to check that every one ends.
+struct StateCase {
+  int64_t groups_before = DeliveryGroup::groups_in_flight();
+  TempDir dir{"tail-state"};
+  std::string state = dir / "state";
+  std::string path = dir / "app.log";
+};
 
 // One run of a tail input with a state folder: started, then stopped and destroyed.
 struct Run {
@@ -93,10 +84,8 @@ std::vector<std::string> state_files(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("tail resumes after a restart: lines appended while it was stopped are read") {
-  int64_t groups_before = DeliveryGroup::groups_in_flight();
-  TempDir dir("tail-state");
-  std::string state = dir / "state";
-  std::string path = dir / "app.log";
+  StateCase c;
+  auto& [groups_before, dir, state, path] = c;
   append(path, lines(0, 2));  // never seen before: the first run starts at the end
   {
     Run r(state, {{"files", std::vector<std::string>{path}}});
@@ -126,10 +115,8 @@ TEST_CASE("tail resumes after a restart: lines appended while it was stopped are
 }
 
 TEST_CASE("tail reads again after a restart what was read but not delivered when it stopped") {
-  int64_t groups_before = DeliveryGroup::groups_in_flight();
-  TempDir dir("tail-state");
-  std::string state = dir / "state";
-  std::string path = dir / "app.log";
+  StateCase c;
+  auto& [groups_before, dir, state, path] = c;
   append(path, "");
   {
     Run r(state, {{"files", std::vector<std::string>{path}}});
@@ -170,10 +157,8 @@ TEST_CASE("tail reads again after a restart what was read but not delivered when
 }
 
 TEST_CASE("tail starts at 0 in a file truncated while it was stopped, and in a replaced file") {
-  int64_t groups_before = DeliveryGroup::groups_in_flight();
-  TempDir dir("tail-state");
-  std::string state = dir / "state";
-  std::string path = dir / "app.log";
+  StateCase c;
+  auto& [groups_before, dir, state, path] = c;
   append(path, "");
   {
     Run r(state, {{"files", std::vector<std::string>{path}}});
@@ -205,10 +190,8 @@ TEST_CASE("tail starts at 0 in a file truncated while it was stopped, and in a r
 }
 
 TEST_CASE("tail warns of a corrupt state file and starts as configured") {
-  int64_t groups_before = DeliveryGroup::groups_in_flight();
-  TempDir dir("tail-state");
-  std::string state = dir / "state";
-  std::string path = dir / "app.log";
+  StateCase c;
+  auto& [groups_before, dir, state, path] = c;
   append(path, "");
   {
     Run r(state, {{"files", std::vector<std::string>{path}}});
@@ -239,10 +222,8 @@ TEST_CASE("tail warns of a corrupt state file and starts as configured") {
 }
 
 TEST_CASE("two tail inputs keep separate state files") {
-  int64_t groups_before = DeliveryGroup::groups_in_flight();
-  TempDir dir("tail-state");
-  std::string state = dir / "state";
-  std::string path = dir / "app.log";
+  StateCase c;
+  auto& [groups_before, dir, state, path] = c;
   append(path, "");
   {
     Run a(state, {{"files", std::vector<std::string>{path}}, {"alias", std::string("a")}});

@@ -9,6 +9,7 @@
 
 #include "plugin_test_support.hpp"
 #include "service_recorder.hpp"
+#include "tail_files.hpp"
 #include "support/net.hpp"
 #include "support/test_plugins.hpp"
 
@@ -16,21 +17,6 @@ using namespace sluice;
 using namespace sluice::testing;
 
 namespace {
-
-void append(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  out << text;
-}
-
-// "m,n=<i> v=<i>i <1000+i>" for i in [from, to) (a time of 0 would mean "now").
-std::string lines(int from, int to) {
-  std::string s;
-  for (int i = from; i < to; ++i) {
-    s += "m,n=" + std::to_string(i) + " v=" + std::to_string(i) + "i " + std::to_string(1000 + i) +
-         "\n";
-  }
-  return s;
-}
 
 std::vector<std::string> expected(int from, int to, const std::string& path) {
   std::vector<std::string> out;

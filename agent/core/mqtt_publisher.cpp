@@ -234,9 +234,15 @@ std::string Publisher::publish(std::span<const OutgoingMessage> messages, uint8_
       }
       ++next;
     }
+    bool answering = !out_.empty();
     if (std::string error = flush_output(); !error.empty()) return fail(error);
     if (next == messages.size() && inflight_.empty()) return "";
     if (inflight_.empty()) continue;  // more QoS 0 messages to write
+    // As the last acknowledgements of a batch come in there is nothing to send, and the TCP
+    // ACK the kernel delays would hold the broker's next one back: a broker without
+    // TCP_NODELAY (Mosquitto's default) waits for it before sending another small packet.
+    // That cost up to 40 ms a batch, a quarter of the time at QoS 2 with batches of 5000.
+    if (!answering) transport_->acknowledge_now();
 
     auto left = until(last_progress + settings_.timeout);
     if (left.count() == 0) {

@@ -179,6 +179,11 @@ class TlsTransport final : public Transport {
 
 }  // namespace
 
+void Transport::acknowledge_now() {
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 Transport::~Transport() {
   if (fd_ >= 0) close(fd_);
 }

@@ -57,6 +57,10 @@ class Transport {
   // True when bytes are already decrypted and waiting (poll() on the socket cannot tell).
   virtual bool pending() const { return false; }
 
+  // Sends the TCP acknowledgement of what was read now rather than after the kernel's delay
+  // (up to 40 ms), for when there is nothing to send that would carry it.
+  void acknowledge_now();
+
   int fd() const { return fd_; }
 
  protected:

@@ -31,6 +31,21 @@ static_assert(kScannedFields >= 1 && kScannedFields < kFilteredFields);
 
 inline bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 
+// Keys of one line mostly differ in their first or last byte (host, region; usage_user,
+// usage_idle): looking at those first spares a call to memcmp per pair compared.
+inline bool same_key(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a.front() == b.front() && a.back() == b.back())) &&
+         a == b;
+}
+
+// <0, 0 or >0 as a sorts before, with or after b.
+inline int key_order(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a.front() != b.front()) {
+    return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front()) ? -1 : 1;
+  }
+  return a.compare(b);
+}
+
 // Whether a line ends at p: end of input, "\n", "\r\n", or "\r" as the input's last byte.
 inline bool is_eol(const char* p, const char* end) {
   return p == end || *p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n'));
@@ -299,7 +314,7 @@ bool Parser::add_tag(const TagView& tag, const char* key_start) {
     tag_starts_.resize(tags_.size());
   }
   if (tag_count_ > 0 && tags_sorted_) {
-    const int order = tags_[tag_count_ - 1].key.compare(tag.key);
+    const int order = key_order(tags_[tag_count_ - 1].key, tag.key);
     if (order == 0) return false;
     tags_sorted_ = order < 0;
   }
@@ -341,7 +356,7 @@ bool Parser::field_key_taken(std::string_view key) {
   const size_t count = field_count_;
   if (count < kScannedFields) {
     for (size_t i = 0; i < count; ++i) {
-      if (fields_[i].key == key) return true;
+      if (same_key(fields_[i].key, key)) return true;
     }
     return false;
   }

@@ -3,21 +3,18 @@
 // serialized and compressed on the agent's thread while a sender thread posts the previous one.
 #include <fmt/format.h>
 
-#include <deque>
-#include <future>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/http_client.hpp"
-#include "core/http_gzip.hpp"
 #include "core/http_failover.hpp"
 #include "core/http_line_routing.hpp"
 #include "core/http_options.hpp"
 #include "core/http_result.hpp"
 #include "core/http_url.hpp"
-#include "core/ordered_worker.hpp"
+#include "core/routed_body_sender.hpp"
 #include "database.hpp"
 #include "plugin/registry.hpp"
 
@@ -78,13 +75,19 @@ class InfluxDbOutput final : public Output {
     }
     serialize_.uint_support = o.get_bool("influx_uint_support");
     core::HttpClientOptions client = core::http_client_options(o, "http_headers");
-    // Bodies are compressed here, before they reach the sender thread.
-    gzip_ = client.gzip;
+    // Bodies are compressed by the sender's preparing step, before they reach its thread.
+    const bool gzip = client.gzip;
     client.gzip = false;
     client.username = o.get_string("username");
     client.password = o.get_string("password");
     client_ = std::make_unique<core::HttpClient>(std::move(client));
     created_.resize(urls_.size());
+    sender_ = std::make_unique<core::RoutedBodySender>(
+        gzip, [this](const std::vector<core::RoutedBody>& bodies) {
+          return core::write_bodies_with_failover(
+              bodies, urls_.size(), current_,
+              [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
+        });
   }
 
   // Creates the default database on the first URL that answers, so that a server that is down
@@ -105,31 +108,15 @@ class InfluxDbOutput final : public Output {
     return WriteResult::retry(errors);
   }
 
-  // Two in flight: one being posted by the sender, the next being prepared. The server still
-  // gets one request at a time, in order; what overlaps is the agent's CPU with the round trip
-  // (bench/influxdb_bench: gzip compression was where sluice fell behind curl).
-  size_t max_writes_in_flight() const override { return 2; }
+  size_t max_writes_in_flight() const override { return core::RoutedBodySender::kMaxInFlight; }
 
   void start_write(std::span<const Metric> batch) override {
-    auto bodies = std::make_shared<std::vector<core::RoutedBody>>();
-    core::serialize_routed(batch, routes_, serialize_, *bodies);
-    std::string compress_error = gzip_ ? compress(*bodies) : "";
-    // The sender alone touches the client, the URL state and the databases known; connect()
-    // runs only while nothing is in flight.
-    in_flight_.push_back(sender_.submit([this, bodies, compress_error] {
-      if (!compress_error.empty()) return WriteResult::retry(compress_error);
-      return core::write_bodies_with_failover(
-          *bodies, urls_.size(), current_,
-          [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
-    }));
+    std::vector<core::RoutedBody> bodies;
+    core::serialize_routed(batch, routes_, serialize_, bodies);
+    sender_->start(std::move(bodies));
   }
 
-  WriteResult finish_write() override {
-    if (in_flight_.empty()) return WriteResult::retry("no write was started");
-    std::future<WriteResult> result = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    return result.get();
-  }
+  WriteResult finish_write() override { return sender_->finish(); }
 
   WriteResult write(std::span<const Metric> batch) override {
     start_write(batch);
@@ -160,18 +147,6 @@ class InfluxDbOutput final : public Output {
     return created.error;
   }
 
-  // Replaces each body's text by its gzip member. "" or why zlib failed.
-  std::string compress(std::vector<core::RoutedBody>& bodies) {
-    for (core::RoutedBody& body : bodies) {
-      if (body.text.empty()) continue;
-      if (!gzip_encoder_.compress(body.text, compressed_)) {
-        return "compressing the body with gzip failed";
-      }
-      body.text.swap(compressed_);
-    }
-    return "";
-  }
-
   WriteResult post(size_t i, const core::RoutedBody& body) {
     const std::string& database = body.destination[0];
     const std::string& policy = body.destination[1];
@@ -184,7 +159,7 @@ class InfluxDbOutput final : public Output {
         {{"db", database}, {"rp", policy}, {"precision", "ns"}, {"consistency", consistency_}});
     request.body = body.text;
     request.content_type = "text/plain; charset=utf-8";
-    if (gzip_) request.headers.emplace_back("Content-Encoding", "gzip");
+    if (sender_->gzip()) request.headers.emplace_back("Content-Encoding", "gzip");
     core::HttpResponse response = client_->send(request);
     std::string what = fmt::format("writing {} metrics to database \"{}\" at {}", body.metrics,
                                    database, urls_[i]);
@@ -211,11 +186,10 @@ class InfluxDbOutput final : public Output {
   std::unique_ptr<core::HttpClient> client_;
   std::vector<std::set<std::string>> created_;  // per URL: databases known to exist
   size_t current_ = 0;                          // the URL that took the last write
-  bool gzip_ = false;                           // content_encoding: gzip
-  core::GzipEncoder gzip_encoder_;
-  std::string compressed_;  // reused between bodies
-  std::deque<std::future<WriteResult>> in_flight_;  // started writes, oldest first
-  core::OrderedWorker sender_;  // last: joins before the state its jobs use goes
+  // Last: its sender thread joins before the state its posts use goes. It alone touches the
+  // client, the URL state and the databases known; connect() runs only while nothing is in
+  // flight.
+  std::unique_ptr<core::RoutedBodySender> sender_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Writes metrics to InfluxDB 2.x (or anything speaking its write API) over HTTP:
-// POST /api/v2/write with an organization, a bucket and a token.
+// POST /api/v2/write with an organization, a bucket and a token. Writes ahead: the next batch is
+// serialized and compressed on the agent's thread while a sender thread posts the previous one.
 #include <fmt/format.h>
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/http_options.hpp"
 #include "core/http_result.hpp"
 #include "core/http_url.hpp"
+#include "core/routed_body_sender.hpp"
 #include "plugin/registry.hpp"
 
 namespace sluice::outputs::influxdb_v2 {
@@ -57,14 +59,31 @@ class InfluxDbV2Output final : public Output {
     const std::string& token = o.get_string("token");
     if (!token.empty())
       client.headers.insert(client.headers.begin(), {"Authorization", "Token " + token});
+    // Bodies are compressed by the sender's preparing step, before they reach its thread.
+    const bool gzip = client.gzip;
+    client.gzip = false;
     client_ = std::make_unique<core::HttpClient>(std::move(client));
+    sender_ = std::make_unique<core::RoutedBodySender>(
+        gzip, [this](const std::vector<core::RoutedBody>& bodies) {
+          return core::write_bodies_with_failover(
+              bodies, urls_.size(), current_,
+              [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
+        });
   }
 
+  size_t max_writes_in_flight() const override { return core::RoutedBodySender::kMaxInFlight; }
+
+  void start_write(std::span<const Metric> batch) override {
+    std::vector<core::RoutedBody> bodies;
+    core::serialize_routed(batch, routes_, serialize_, bodies);
+    sender_->start(std::move(bodies));
+  }
+
+  WriteResult finish_write() override { return sender_->finish(); }
+
   WriteResult write(std::span<const Metric> batch) override {
-    core::serialize_routed(batch, routes_, serialize_, bodies_);
-    return core::write_bodies_with_failover(
-        bodies_, urls_.size(), current_,
-        [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
+    start_write(batch);
+    return finish_write();
   }
 
  private:
@@ -76,6 +95,7 @@ class InfluxDbV2Output final : public Output {
                          {{"org", organization_}, {"bucket", bucket}, {"precision", "ns"}});
     request.body = body.text;
     request.content_type = "text/plain; charset=utf-8";
+    if (sender_->gzip()) request.headers.emplace_back("Content-Encoding", "gzip");
     core::HttpResponse response = client_->send(request);
     std::string what =
         fmt::format("writing {} metrics to bucket \"{}\" at {}", body.metrics, bucket, urls_[i]);
@@ -93,8 +113,10 @@ class InfluxDbV2Output final : public Output {
   std::vector<core::RouteTag> routes_;  // bucket
   lineproto::SerializeOptions serialize_;
   std::unique_ptr<core::HttpClient> client_;
-  size_t current_ = 0;                    // the URL that took the last write
-  std::vector<core::RoutedBody> bodies_;  // reused between writes
+  size_t current_ = 0;  // the URL that took the last write
+  // Last: its sender thread joins before the state its posts use goes. It alone touches the
+  // client and the URL state.
+  std::unique_ptr<core::RoutedBodySender> sender_;
 };
 
 }  // namespace

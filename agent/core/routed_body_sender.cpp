@@ -4,6 +4,12 @@
 
 namespace sluice::core {
 
+void RoutedBodySender::start(std::span<const Metric> batch) {
+  std::vector<RoutedBody> bodies;
+  serialize_routed(batch, routes_, options_, bodies);
+  start(std::move(bodies));
+}
+
 void RoutedBodySender::start(std::vector<RoutedBody> bodies) {
   if (in_flight_.empty()) failed_ = false;
   auto shared = std::make_shared<std::vector<RoutedBody>>(std::move(bodies));

@@ -12,12 +12,14 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/http_gzip.hpp"
 #include "core/http_line_routing.hpp"
 #include "core/ordered_worker.hpp"
+#include "lineproto/serializer.hpp"
 #include "sluice/plugin.hpp"
 
 namespace sluice::core {
@@ -30,14 +32,21 @@ class RoutedBodySender {
   // Two in flight: one being posted, the next being prepared.
   static constexpr size_t kMaxInFlight = 2;
 
-  // With `gzip`, bodies reach `post` compressed: the HTTP client must not compress them again,
-  // and each request must say Content-Encoding: gzip.
-  RoutedBodySender(bool gzip, Post post) : gzip_(gzip), post_(std::move(post)) {}
+  // Batches become one body per destination by `routes` (see serialize_routed). With `gzip`,
+  // bodies reach `post` compressed: the HTTP client must not compress them again, and each
+  // request must say Content-Encoding: gzip.
+  RoutedBodySender(std::span<const RouteTag> routes, lineproto::SerializeOptions options,
+                   bool gzip, Post post)
+      : routes_(routes.begin(), routes.end()),
+        options_(options),
+        gzip_(gzip),
+        post_(std::move(post)) {}
 
   bool gzip() const { return gzip_; }
 
-  // Compresses the bodies (with gzip) and queues them for the sender. With nothing in flight,
-  // a failure before is forgotten: the host is writing again.
+  // Serializes and compresses the batch, and queues its bodies for the sender. With nothing in
+  // flight, a failure before is forgotten: the host is writing again.
+  void start(std::span<const Metric> batch);
   void start(std::vector<RoutedBody> bodies);
   // The outcome of the oldest write started and not yet finished; waits for it.
   WriteResult finish();
@@ -46,6 +55,8 @@ class RoutedBodySender {
   // Replaces each body's text by its gzip member. "" or why zlib failed.
   std::string compress(std::vector<RoutedBody>& bodies);
 
+  std::vector<RouteTag> routes_;
+  lineproto::SerializeOptions options_;
   bool gzip_;
   Post post_;
   GzipEncoder encoder_;

@@ -73,7 +73,6 @@ class InfluxDbOutput final : public Output {
       throw OptionError("write_consistency",
                         "expected any, one, quorum or all, got \"" + consistency_ + "\"");
     }
-    serialize_.uint_support = o.get_bool("influx_uint_support");
     core::HttpClientOptions client = core::http_client_options(o, "http_headers");
     // Bodies are compressed by the sender's preparing step, before they reach its thread.
     const bool gzip = client.gzip;
@@ -82,8 +81,10 @@ class InfluxDbOutput final : public Output {
     client.password = o.get_string("password");
     client_ = std::make_unique<core::HttpClient>(std::move(client));
     created_.resize(urls_.size());
+    lineproto::SerializeOptions serialize;
+    serialize.uint_support = o.get_bool("influx_uint_support");
     sender_ = std::make_unique<core::RoutedBodySender>(
-        gzip, [this](const std::vector<core::RoutedBody>& bodies) {
+        routes_, serialize, gzip, [this](const std::vector<core::RoutedBody>& bodies) {
           return core::write_bodies_with_failover(
               bodies, urls_.size(), current_,
               [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
@@ -110,17 +111,11 @@ class InfluxDbOutput final : public Output {
 
   size_t max_writes_in_flight() const override { return core::RoutedBodySender::kMaxInFlight; }
 
-  void start_write(std::span<const Metric> batch) override {
-    std::vector<core::RoutedBody> bodies;
-    core::serialize_routed(batch, routes_, serialize_, bodies);
-    sender_->start(std::move(bodies));
-  }
-
+  void start_write(std::span<const Metric> batch) override { sender_->start(batch); }
   WriteResult finish_write() override { return sender_->finish(); }
-
   WriteResult write(std::span<const Metric> batch) override {
-    start_write(batch);
-    return finish_write();
+    sender_->start(batch);
+    return sender_->finish();
   }
 
  private:
@@ -182,7 +177,6 @@ class InfluxDbOutput final : public Output {
   std::vector<core::RouteTag> routes_;  // database, retention policy
   bool skip_creation_ = false;
   std::string consistency_;
-  lineproto::SerializeOptions serialize_;
   std::unique_ptr<core::HttpClient> client_;
   std::vector<std::set<std::string>> created_;  // per URL: databases known to exist
   size_t current_ = 0;                          // the URL that took the last write

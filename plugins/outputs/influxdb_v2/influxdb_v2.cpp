@@ -54,7 +54,6 @@ class InfluxDbV2Output final : public Output {
     if (routes_[0].fallback.empty() && routes_[0].tag.empty()) {
       throw OptionError("bucket", "must name a bucket (or set bucket_tag)");
     }
-    serialize_.uint_support = o.get_bool("influx_uint_support");
     core::HttpClientOptions client = core::http_client_options(o, "http_headers");
     const std::string& token = o.get_string("token");
     if (!token.empty())
@@ -63,8 +62,10 @@ class InfluxDbV2Output final : public Output {
     const bool gzip = client.gzip;
     client.gzip = false;
     client_ = std::make_unique<core::HttpClient>(std::move(client));
+    lineproto::SerializeOptions serialize;
+    serialize.uint_support = o.get_bool("influx_uint_support");
     sender_ = std::make_unique<core::RoutedBodySender>(
-        gzip, [this](const std::vector<core::RoutedBody>& bodies) {
+        routes_, serialize, gzip, [this](const std::vector<core::RoutedBody>& bodies) {
           return core::write_bodies_with_failover(
               bodies, urls_.size(), current_,
               [&](size_t i, const core::RoutedBody& body) { return post(i, body); }, log_);
@@ -73,17 +74,11 @@ class InfluxDbV2Output final : public Output {
 
   size_t max_writes_in_flight() const override { return core::RoutedBodySender::kMaxInFlight; }
 
-  void start_write(std::span<const Metric> batch) override {
-    std::vector<core::RoutedBody> bodies;
-    core::serialize_routed(batch, routes_, serialize_, bodies);
-    sender_->start(std::move(bodies));
-  }
-
+  void start_write(std::span<const Metric> batch) override { sender_->start(batch); }
   WriteResult finish_write() override { return sender_->finish(); }
-
   WriteResult write(std::span<const Metric> batch) override {
-    start_write(batch);
-    return finish_write();
+    sender_->start(batch);
+    return sender_->finish();
   }
 
  private:
@@ -111,7 +106,6 @@ class InfluxDbV2Output final : public Output {
   std::vector<std::string> urls_;
   std::string organization_;
   std::vector<core::RouteTag> routes_;  // bucket
-  lineproto::SerializeOptions serialize_;
   std::unique_ptr<core::HttpClient> client_;
   size_t current_ = 0;  // the URL that took the last write
   // Last: its sender thread joins before the state its posts use goes. It alone touches the

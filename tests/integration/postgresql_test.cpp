@@ -190,6 +190,26 @@ TEST_CASE("postgresql: tags_as_foreign_keys keeps tag sets in <measurement>_tag"
                      "(tag_id) WHERE d.free >= 200 ORDER BY d.time") == "ext4|200\n-|201");
 }
 
+TEST_CASE("postgresql: with tags_as_foreign_keys a field named like a tag keeps its own column") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server, ", tags_as_foreign_keys: true");
+
+  // The tag goes to net_tag, the field of the same name to net: the two do not meet.
+  Metric m("net", kBaseTime);
+  m.set_tag("host", "a");
+  m.set_field("host", std::string("a-field"));
+  m.set_field("bytes", int64_t{1});
+  agent.send({m});
+  REQUIRE(agent.settled(1));
+  CHECK(agent.stats().metrics_written == 1);
+  CHECK(columns_of(server, "net") ==
+        "time|timestamp without time zone,tag_id|bigint,host|text,bytes|bigint");
+  CHECK(columns_of(server, "net_tag") == "tag_id|bigint,host|text");
+  CHECK(server.query("SELECT t.host, n.host, n.bytes FROM net n JOIN net_tag t USING (tag_id)") ==
+        "a|a-field|1");
+}
+
 TEST_CASE("postgresql: one transaction per batch (a bad value rejects the whole batch)") {
   PostgresServer server;
   REQUIRE_SERVER(server);

@@ -266,7 +266,9 @@ class PostgresqlOutput final : public Output {
     }
     std::erase_if(plans, [](const TablePlan& p) { return p.metrics.empty(); });
     // A field named like another metric's tag shares that tag's column (a column is listed
-    // once); a metric's own tag of that name was already preferred by field_usable.
+    // once); a metric's own tag of that name was already preferred by field_usable. Tags in a
+    // tag table share nothing with fields: there a field keeps its own column.
+    if (tags_as_foreign_keys_) return plans;
     for (TablePlan& p : plans) {
       std::erase_if(p.field_columns, [&](const auto& f) {
         return std::binary_search(p.tag_columns.begin(), p.tag_columns.end(), f.first);

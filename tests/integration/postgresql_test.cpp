@@ -2,12 +2,15 @@
 // and started by the test in a temporary folder on 127.0.0.1. Metrics go through sluice's
 // pipeline; they are read back with psql, values and column types compared.
 #include <doctest/doctest.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <thread>
 
 #include "config/config.hpp"
+#include "core/log.hpp"
 #include "support/output_pipeline.hpp"
 #include "support/postgres_server.hpp"
 #include "support/test_plugins.hpp"
@@ -18,6 +21,7 @@ using sluice::pipeline::Pipeline;
 using sluice::pipeline::SystemClock;
 using sluice::testing::eventually;
 using sluice::testing::PostgresServer;
+using sluice::testing::TempDir;
 
 namespace {
 
@@ -49,6 +53,26 @@ std::string columns_of(const PostgresServer& server, const std::string& table) {
       "FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '" +
       table + "'");
 }
+
+// Sends the agent's log to a file while it lives, so that a test can look for a warning; then
+// the log goes where it went before. Made before the agent, so that the agent goes first.
+class LogFile {
+ public:
+  LogFile() : dir_("pg-log"), previous_(spdlog::default_logger()) {
+    sluice::core::setup_logging("info", path());
+  }
+  ~LogFile() { spdlog::set_default_logger(previous_); }
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+
+  std::string text() const { return sluice::testing::read_text(path()); }
+  bool contains(const std::string& line) const { return text().find(line) != std::string::npos; }
+
+ private:
+  std::string path() const { return dir_ / "sluice.log"; }
+  TempDir dir_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
 
 #define REQUIRE_SERVER(server)                                               \
   if (!(server).error().empty()) {                                           \
@@ -208,6 +232,136 @@ TEST_CASE("postgresql: with tags_as_foreign_keys a field named like a tag keeps 
   CHECK(columns_of(server, "net_tag") == "tag_id|bigint,host|text");
   CHECK(server.query("SELECT t.host, n.host, n.bytes FROM net n JOIN net_tag t USING (tag_id)") ==
         "a|a-field|1");
+}
+
+TEST_CASE("postgresql: table puts every measurement in one table with a measurement column") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  LogFile log;
+  // Templates still apply to the one table: an index for reading one measurement back.
+  PgAgent agent(server,
+                ", table: metrics, create_templates: ['CREATE TABLE IF NOT EXISTS {{ .table }} "
+                "({{ .columns }})', 'CREATE INDEX IF NOT EXISTS metrics_measurement_time ON "
+                "{{ .table }} (measurement, time)']");
+
+  Metric cpu("cpu", kBaseTime);
+  cpu.set_tag("host", "web1");
+  cpu.set_tag("cpu", "cpu0");
+  cpu.set_field("usage", 97.5);
+  cpu.set_field("x", 1.5);
+  Metric mem("mem", kBaseTime + 1'000'000'000);
+  mem.set_tag("host", "web2");
+  mem.set_tag("zone", "z1");
+  mem.set_field("used", int64_t{7});
+  mem.set_field("x", std::string("seven"));  // x is a double precision column: left out
+  agent.send({cpu, mem});
+  REQUIRE(agent.settled(2));
+  CHECK(agent.stats().metrics_written == 2);
+  CHECK(columns_of(server, "metrics") ==
+        "time|timestamp without time zone,measurement|text,cpu|text,host|text,zone|text,"
+        "usage|double precision,x|double precision,used|bigint");
+  CHECK(server.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                     "'public'") == "1");
+  CHECK(server.query("SELECT measurement, host, coalesce(cpu, '-'), coalesce(zone, '-'), "
+                     "coalesce(usage::text, '-'), coalesce(x::text, '-'), "
+                     "coalesce(used::text, '-') FROM metrics ORDER BY time") ==
+        "cpu|web1|cpu0|-|97.5|1.5|-\n"
+        "mem|web2|-|z1|-|-|7");
+  CHECK(
+      log.contains("values of field x are left out of public.metrics: its column has type "
+                   "double precision, which does not take a text"));
+  CHECK(server.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'metrics'") ==
+        "CREATE INDEX metrics_measurement_time ON public.metrics USING btree (measurement, "
+        "\"time\")");
+
+  // A new measurement adds its tags and fields as columns. Its tag and field named like the
+  // measurement column are left out; the column holds the name, which as a value is not cut to
+  // 63 bytes.
+  std::string long_name(70, 'd');
+  Metric disk(long_name, kBaseTime + 2'000'000'000);
+  disk.set_tag("path", "/");
+  disk.set_tag("measurement", "tag value");
+  disk.set_field("free", uint64_t{42});
+  disk.set_field("measurement", std::string("field value"));
+  agent.send({disk});
+  REQUIRE(agent.settled(3));
+  CHECK(agent.stats().metrics_written == 3);
+  CHECK(columns_of(server, "metrics") ==
+        "time|timestamp without time zone,measurement|text,cpu|text,host|text,zone|text,"
+        "usage|double precision,x|double precision,used|bigint,path|text,free|numeric");
+  CHECK(server.query("SELECT measurement, coalesce(path, '-'), coalesce(free::text, '-') FROM "
+                     "metrics ORDER BY time") == "cpu|-|-\nmem|-|-\n" + long_name + "|/|42");
+  CHECK(log.contains("tag \"measurement\" of " + long_name +
+                     " is left out: its name is taken by the measurement column"));
+  CHECK(log.contains("field \"measurement\" of " + long_name +
+                     " is left out: its name is taken by the measurement column"));
+  CHECK(server.query("SELECT count(*) FROM metrics WHERE measurement IN ('tag value', "
+                     "'field value')") == "0");
+}
+
+TEST_CASE("postgresql: table with measurement_column and timestamptz") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server,
+                ", table: all, measurement_column: kind, timestamp_column_name: ts,"
+                " timestamp_column_type: timestamp with time zone");
+  Metric a("a", kBaseTime);
+  a.set_field("v", int64_t{1});
+  Metric b("b", kBaseTime + 1'000'000'000);
+  b.set_field("w", true);
+  agent.send({a, b});
+  REQUIRE(agent.settled(2));
+  CHECK(agent.stats().metrics_written == 2);
+  CHECK(columns_of(server, "all") == "ts|timestamp with time zone,kind|text,v|bigint,w|boolean");
+  CHECK(server.query("SELECT ts AT TIME ZONE 'UTC', kind, coalesce(v::text, '-'), "
+                     "coalesce(w::text, '-') FROM \"all\" ORDER BY ts") ==
+        "2023-11-14 22:13:20.123456|a|1|-\n"
+        "2023-11-14 22:13:21.123456|b|-|true");
+}
+
+TEST_CASE("postgresql: table with tags_as_foreign_keys shares one tag table") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server,
+                ", table: metrics, tags_as_foreign_keys: true, foreign_tag_constraint: true");
+
+  auto metric = [](const std::string& name, int second, const std::vector<sluice::Tag>& tags) {
+    Metric m(name, kBaseTime + second * 1'000'000'000LL);
+    for (const auto& t : tags) m.set_tag(t.key, t.value);
+    return m;
+  };
+  Metric cpu_a = metric("cpu", 0, {{"host", "a"}});
+  cpu_a.set_field("usage", 1.5);
+  Metric mem_a = metric("mem", 1, {{"host", "a"}});  // the same tags as cpu_a: the same tag row
+  mem_a.set_field("used", int64_t{2});
+  Metric cpu_b = metric("cpu", 2, {{"host", "b"}});
+  cpu_b.set_field("usage", 3.5);
+  cpu_b.set_field("zone", std::string("field"));  // a field named like mem's tag below
+  Metric mem_z = metric("mem", 3, {{"host", "a"}, {"zone", "z"}});
+  mem_z.set_field("used", int64_t{4});
+  agent.send({cpu_a, mem_a, cpu_b, mem_z});
+  REQUIRE(agent.settled(4));
+  CHECK(agent.stats().metrics_written == 4);
+
+  CHECK(columns_of(server, "metrics") ==
+        "time|timestamp without time zone,measurement|text,tag_id|bigint,usage|double precision,"
+        "used|bigint,zone|text");
+  CHECK(columns_of(server, "metrics_tag") == "tag_id|bigint,host|text,zone|text");
+  CHECK(server.query("SELECT count(*) FROM metrics_tag") == "3");
+  CHECK(server.query("SELECT m.measurement, t.host, coalesce(t.zone, '-'), "
+                     "coalesce(m.usage::text, '-'), coalesce(m.used::text, '-'), "
+                     "coalesce(m.zone, '-') FROM metrics m JOIN metrics_tag t USING (tag_id) "
+                     "ORDER BY m.time") ==
+        "cpu|a|-|1.5|-|-\n"
+        "mem|a|-|-|2|-\n"
+        "cpu|b|-|3.5|-|field\n"
+        "mem|a|z|-|4|-");
+  // cpu and mem on host a share a tag row; the measurement column tells their rows apart.
+  CHECK(server.query("SELECT count(DISTINCT tag_id) || ',' || count(*) FROM metrics WHERE "
+                     "time < '2023-11-14 22:13:22'") == "1,2");
+  CHECK(server.query("SELECT constraint_type FROM information_schema.table_constraints WHERE "
+                     "table_name = 'metrics' AND constraint_type = 'FOREIGN KEY'") ==
+        "FOREIGN KEY");
 }
 
 TEST_CASE("postgresql: one transaction per batch (a bad value rejects the whole batch)") {

@@ -198,6 +198,24 @@ TEST_CASE("postgresql: unacceptable options are refused with the option's name")
             .rfind("create_templates: unsupported template expression", 0) == 0);
   CHECK(refused("create_templates: []") == "create_templates: needs at least one statement");
   CHECK(refused("tag_cache_size: 0") == "tag_cache_size: must be positive");
+  CHECK(refused("table: metrics") == "accepted");
+  CHECK(refused("table: metrics, measurement_column: kind, tags_as_foreign_keys: true") ==
+        "accepted");
+  CHECK(refused("measurement_column: kind") ==
+        "measurement_column: applies only with table (one table for every measurement), which "
+        "is not set");
+  CHECK(refused("table: metrics, measurement_column: \"\"") ==
+        "measurement_column: must not be empty with table");
+  CHECK(refused("table: metrics, measurement_column: ts, timestamp_column_name: ts") ==
+        "measurement_column: is the time column's name too (\"ts\"): choose another, or another "
+        "timestamp_column_name");
+  CHECK(refused("table: metrics, measurement_column: tag_id, tags_as_foreign_keys: true") ==
+        "measurement_column: must not be tag_id with tags_as_foreign_keys");
+  // Cut to 63 bytes, the tag table's name would be the table's own.
+  CHECK(refused("table: " + std::string(63, 't') + ", tags_as_foreign_keys: true") ==
+        "table: leaves no room for tag_table_suffix within 63 bytes, so the tag table would have "
+        "the table's own name; choose a shorter table name");
+  CHECK(refused("table: " + std::string(63, 't')) == "accepted");
   // Creating the output connects to nothing: that waits for the first write.
   CHECK(refused("connection: \"host=127.0.0.1 port=1\"") == "accepted");
 }

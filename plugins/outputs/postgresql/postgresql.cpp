@@ -1,5 +1,6 @@
-// Writes metrics to PostgreSQL: a table per measurement, created and widened as metrics need,
-// filled with COPY in one transaction per batch (Telegraf's outputs.postgresql).
+// Writes metrics to PostgreSQL: a table per measurement (or one table for all, with a column
+// naming the measurement), created and widened as metrics need, filled with COPY in one
+// transaction per batch (Telegraf's outputs.postgresql).
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -22,8 +23,12 @@ const std::vector<OptionSpec> kOptions = {
     {"connection", OptionType::kString, "",
      "libpq connection string or URI, TLS by sslmode etc. (empty: the PG* environment)"},
     {"schema", OptionType::kString, "public", "Schema of the tables (it must exist)"},
+    {"table", OptionType::kString, "",
+     "One table for every measurement, in the schema (empty: a table per measurement)"},
+    {"measurement_column", OptionType::kString, "measurement",
+     "With table: the text column that holds each metric's measurement name"},
     {"tags_as_foreign_keys", OptionType::kBool, "false",
-     "Keep tags in a table per measurement, referenced by a tag_id column"},
+     "Keep tags in a tag table per metric table, referenced by a tag_id column"},
     {"tag_table_suffix", OptionType::kString, "_tag", "Suffix of the tag tables' names"},
     {"foreign_tag_constraint", OptionType::kBool, "false",
      "Declare tag_id a foreign key of the tag table"},
@@ -92,6 +97,26 @@ struct TablePlan {
   std::optional<std::string> skipped;    // why the table cannot be written (DDL refused)
 };
 
+// Where each column of a COPY is: positions into `columns`. Position 0 is always the time
+// column, so 0 also means "no such column" for the measurement and tag_id columns.
+struct CopyLayout {
+  std::vector<std::string> columns;
+  std::vector<std::string> types;  // as the server has them ("" when unknown)
+  std::map<std::string, size_t, std::less<>> position;
+  size_t measurement = 0;  // one table for all measurements
+  size_t tag_id = 0;       // tags_as_foreign_keys
+  size_t first_tag = 0;    // tag columns are [first_tag, first_field)
+  size_t first_field = 0;
+};
+
+// One row of a COPY being put together, reused from metric to metric.
+struct CopyRow {
+  std::vector<const std::string*> texts;  // per column: tag value, measurement name or tag_id
+  std::vector<const FieldValue*> values;  // per column: field value
+  std::string id_text;
+  std::vector<const Tag*> kept;
+};
+
 class PostgresqlOutput final : public Output {
  public:
   explicit PostgresqlOutput(const PluginContext& ctx)
@@ -106,6 +131,8 @@ class PostgresqlOutput final : public Output {
         tag_create_templates_(parse_templates(ctx.options, "tag_table_create_templates")),
         tag_add_column_templates_(parse_templates(ctx.options, "tag_table_add_column_templates")),
         time_column_(truncate_identifier(ctx.options.get_string("timestamp_column_name"))),
+        single_table_(truncate_identifier(ctx.options.get_string("table"))),
+        measurement_column_(truncate_identifier(ctx.options.get_string("measurement_column"))),
         uint64_type_(lower(ctx.options.get_string("uint64_type"))) {
     const Options& o = ctx.options;
     if (std::string error = plugins_common::libpq_conninfo_problem(conninfo_); !error.empty()) {
@@ -116,6 +143,7 @@ class PostgresqlOutput final : public Output {
       throw OptionError("tag_table_suffix", "must not be empty with tags_as_foreign_keys");
     }
     if (time_column_.empty()) throw OptionError("timestamp_column_name", "must not be empty");
+    check_single_table(o);
     std::string time_type = lower(o.get_string("timestamp_column_type"));
     if (time_type == "timestamp without time zone") {
       with_time_zone_ = false;
@@ -178,6 +206,59 @@ class PostgresqlOutput final : public Output {
   void close() override { conn_.reset(); }
 
  private:
+  // The options of one table for every measurement, against each other and the other columns.
+  void check_single_table(const Options& o) const {
+    if (single_table_.empty()) {
+      // Without `table` there is no measurement column; a name given for it is a mistake.
+      if (o.is_set("measurement_column")) {
+        throw OptionError("measurement_column",
+                          "applies only with table (one table for every measurement), which is "
+                          "not set");
+      }
+      return;
+    }
+    if (measurement_column_.empty()) {
+      throw OptionError("measurement_column", "must not be empty with table");
+    }
+    if (measurement_column_ == time_column_) {
+      throw OptionError("measurement_column",
+                        "is the time column's name too (\"" + time_column_ +
+                            "\"): choose another, or another timestamp_column_name");
+    }
+    if (tags_as_foreign_keys_ && measurement_column_ == kTagIdColumn) {
+      throw OptionError("measurement_column", "must not be tag_id with tags_as_foreign_keys");
+    }
+    // The tag table's name is cut to 63 bytes too; it must not come out as the table's own.
+    if (tags_as_foreign_keys_ && tag_table_name(single_table_) == single_table_) {
+      throw OptionError("table",
+                        "leaves no room for tag_table_suffix within 63 bytes, so the tag table "
+                        "would have the table's own name; choose a shorter table name");
+    }
+  }
+
+  bool single_table() const { return !single_table_.empty(); }
+
+  std::string tag_table_name(const std::string& base) const {
+    return truncate_identifier(base + tag_table_suffix_);
+  }
+
+  // The metric table a metric goes to.
+  std::string table_for(const Metric& m) const {
+    return single_table() ? single_table_ : truncate_identifier(m.name());
+  }
+
+  // The tag table beside a metric's table (with tags_as_foreign_keys).
+  std::string tag_table_for(const Metric& m) const {
+    return tag_table_name(single_table() ? single_table_ : m.name());
+  }
+
+  // Columns of a metric table that are not a tag's or a field's: a tag or field of such a name
+  // is left out rather than written into them.
+  bool reserved_column(std::string_view column) const {
+    return column == time_column_ || (single_table() && column == measurement_column_) ||
+           (tags_as_foreign_keys_ && column == kTagIdColumn);
+  }
+
   std::optional<WriteResult> ensure_connection() {
     if (conn_ && conn_->healthy()) return std::nullopt;
     conn_.reset();
@@ -202,7 +283,7 @@ class PostgresqlOutput final : public Output {
   bool tag_usable(const Metric& m, const Tag& tag) {
     if (tag.key.empty()) return false;
     std::string_view column = identifier_part(tag.key);
-    if (column == time_column_ || (tags_as_foreign_keys_ && column == kTagIdColumn)) {
+    if (reserved_column(column)) {
       std::string name(column);
       warn_once("tag:" + m.name() + ":" + name, "tag \"" + tag.key + "\" of " + m.name() +
                                                     " is left out: its name is taken by the " +
@@ -215,15 +296,17 @@ class PostgresqlOutput final : public Output {
   bool field_usable(const Metric& m, const Field& field) {
     if (field.key.empty()) return false;
     std::string_view column = identifier_part(field.key);
-    bool taken = column == time_column_ || (tags_as_foreign_keys_ && column == kTagIdColumn);
+    bool reserved = reserved_column(column);
+    bool taken = reserved;
     if (!tags_as_foreign_keys_) {
       for (const Tag& tag : m.tags()) taken = taken || identifier_part(tag.key) == column;
     }
     if (taken) {
       std::string name(column);
       warn_once("field:" + m.name() + ":" + name,
-                "field \"" + field.key + "\" of " + m.name() +
-                    " is left out: a tag or the time column has the name " + name);
+                "field \"" + field.key + "\" of " + m.name() + " is left out: " +
+                    (reserved ? "its name is taken by the " + name + " column"
+                              : "a tag of the metric has the name " + name));
     }
     return !taken;
   }
@@ -233,12 +316,12 @@ class PostgresqlOutput final : public Output {
     std::unordered_map<std::string, size_t> index;
     for (const Metric& m : batch) {
       if (m.name().empty() || m.fields().empty()) continue;
-      std::string table = truncate_identifier(m.name());
+      std::string table = table_for(m);
       auto [it, added] = index.try_emplace(table, plans.size());
       if (added) {
         TablePlan p;
         p.table = table;
-        if (tags_as_foreign_keys_) p.tag_table = truncate_identifier(m.name() + tag_table_suffix_);
+        if (tags_as_foreign_keys_) p.tag_table = tag_table_for(m);
         plans.push_back(std::move(p));
       }
       TablePlan& p = plans[it->second];
@@ -376,6 +459,7 @@ class PostgresqlOutput final : public Output {
   std::optional<WriteResult> prepare(TablePlan& plan) {
     ColumnList metric_columns;
     metric_columns.emplace_back(time_column_, time_type_);
+    if (single_table()) metric_columns.emplace_back(measurement_column_, "text");
     if (tags_as_foreign_keys_) {
       ColumnList tag_columns{{std::string(kTagIdColumn), "bigint"}};
       for (const std::string& t : plan.tag_columns) tag_columns.emplace_back(t, "text");
@@ -399,8 +483,7 @@ class PostgresqlOutput final : public Output {
     kept.clear();
     bool all = true;
     for (const Tag& t : m.tags()) {
-      if (!t.key.empty() && identifier_part(t.key) != kTagIdColumn &&
-          identifier_part(t.key) != time_column_) {
+      if (!t.key.empty() && !reserved_column(identifier_part(t.key))) {
         kept.push_back(&t);
       } else {
         all = false;
@@ -476,82 +559,119 @@ class PostgresqlOutput final : public Output {
     return std::nullopt;
   }
 
-  std::optional<WriteResult> copy_rows(TablePlan& plan) {
-    TableState& state = tables_[plan.table];
-    std::vector<std::string> columns{time_column_};
-    if (tags_as_foreign_keys_) {
-      columns.emplace_back(kTagIdColumn);
-    } else {
-      columns.insert(columns.end(), plan.tag_columns.begin(), plan.tag_columns.end());
+  // The columns COPY names: the time column, the measurement column (one table for all),
+  // tag_id or the tags, then the fields.
+  CopyLayout copy_layout(const TablePlan& plan) {
+    CopyLayout layout;
+    layout.columns.push_back(time_column_);
+    if (single_table()) {
+      layout.measurement = layout.columns.size();
+      layout.columns.push_back(measurement_column_);
     }
-    size_t first_field = columns.size();
-    for (const auto& f : plan.field_columns) columns.push_back(f.first);
-    std::map<std::string, size_t, std::less<>> position;
-    for (size_t i = 0; i < columns.size(); ++i) position[columns[i]] = i;
-    std::vector<std::string> types;
-    for (const std::string& c : columns) types.push_back(column_type(state, c));
+    if (tags_as_foreign_keys_) {
+      layout.tag_id = layout.columns.size();
+      layout.columns.emplace_back(kTagIdColumn);
+    }
+    layout.first_tag = layout.columns.size();
+    if (!tags_as_foreign_keys_) {
+      layout.columns.insert(layout.columns.end(), plan.tag_columns.begin(), plan.tag_columns.end());
+    }
+    layout.first_field = layout.columns.size();
+    for (const auto& f : plan.field_columns) layout.columns.push_back(f.first);
+    const TableState& state = tables_[plan.table];
+    for (size_t i = 0; i < layout.columns.size(); ++i) {
+      layout.position[layout.columns[i]] = i;
+      layout.types.push_back(column_type(state, layout.columns[i]));
+    }
+    return layout;
+  }
 
+  // Whether column `i` takes text (tag values, measurement names); warns once when not.
+  bool takes_text(const TablePlan& plan, const CopyLayout& layout, size_t i) {
+    if (column_accepts_text(layout.types[i])) return true;
+    warn_once("tagtype:" + plan.table + ":" + layout.columns[i],
+              "values of column " + layout.columns[i] + " are left out of " + schema_ + "." +
+                  plan.table + ": it has type " + layout.types[i] + ", not text");
+    return false;
+  }
+
+  // Points the row's text cells at the metric's measurement name, tag_id or tag values.
+  void place_texts(const TablePlan& plan, const CopyLayout& layout, const Metric& m, CopyRow& row) {
+    if (layout.measurement != 0 && takes_text(plan, layout, layout.measurement)) {
+      row.texts[layout.measurement] = &m.name();
+    }
+    if (layout.tag_id != 0) {
+      row.id_text = std::to_string(tag_set_id(m, row.kept));
+      row.texts[layout.tag_id] = &row.id_text;
+      return;
+    }
+    for (const Tag& t : m.tags()) {
+      if (t.key.empty()) continue;
+      auto it = layout.position.find(identifier_part(t.key));
+      if (it == layout.position.end() || it->second < layout.first_tag ||
+          it->second >= layout.first_field) {
+        continue;
+      }
+      if (takes_text(plan, layout, it->second)) row.texts[it->second] = &t.value;
+    }
+  }
+
+  // Points the row's value cells at the metric's fields, where their columns take them.
+  void place_values(const TablePlan& plan, const CopyLayout& layout, const Metric& m,
+                    CopyRow& row) {
+    for (const Field& f : m.fields()) {
+      if (f.key.empty()) continue;
+      auto it = layout.position.find(identifier_part(f.key));
+      // Never into the time, measurement or tag_id column, whatever the field is called.
+      if (it == layout.position.end() || it->second < layout.first_tag) continue;
+      size_t i = it->second;
+      if (!column_accepts(layout.types[i], f.value)) {
+        warn_once("fieldtype:" + plan.table + ":" + layout.columns[i] + ":" +
+                      std::to_string(f.value.index()),
+                  "values of field " + layout.columns[i] + " are left out of " + schema_ + "." +
+                      plan.table + ": its column has type " + layout.types[i] +
+                      ", which does not take a " + column_type_for(f.value, uint64_type_));
+        continue;
+      }
+      row.values[i] = &f.value;
+    }
+  }
+
+  void append_row(std::string& data, const TablePlan& plan, const CopyLayout& layout,
+                  const Metric& m, CopyRow& row) {
+    std::fill(row.texts.begin(), row.texts.end(), nullptr);
+    std::fill(row.values.begin(), row.values.end(), nullptr);
+    place_texts(plan, layout, m, row);
+    place_values(plan, layout, m, row);
+    append_copy_timestamp(data, m.time(), with_time_zone_);
+    for (size_t i = 1; i < layout.columns.size(); ++i) {
+      data.push_back('\t');
+      // A tag wins over a field of the same name (field_usable already left such fields out).
+      if (row.texts[i] != nullptr) {
+        append_copy_text(data, *row.texts[i]);
+      } else if (row.values[i] != nullptr) {
+        append_copy_value(data, *row.values[i]);
+      } else {
+        data += "\\N";
+      }
+    }
+    data.push_back('\n');
+  }
+
+  std::optional<WriteResult> copy_rows(TablePlan& plan) {
+    CopyLayout layout = copy_layout(plan);
     std::string sql = "COPY " + qualified(plan.table) + " (";
-    for (size_t i = 0; i < columns.size(); ++i) {
+    for (size_t i = 0; i < layout.columns.size(); ++i) {
       if (i > 0) sql += ", ";
-      sql += conn_->quote_identifier(columns[i]);
+      sql += conn_->quote_identifier(layout.columns[i]);
     }
     sql += ") FROM STDIN";
 
     std::string data;
-    std::vector<const std::string*> texts(columns.size());
-    std::vector<const FieldValue*> values(columns.size());
-    std::vector<const Tag*> kept;
-    for (const Metric* m : plan.metrics) {
-      std::fill(texts.begin(), texts.end(), nullptr);
-      std::fill(values.begin(), values.end(), nullptr);
-      std::string id_text;
-      if (tags_as_foreign_keys_) {
-        id_text = std::to_string(tag_set_id(*m, kept));
-        texts[1] = &id_text;
-      } else {
-        for (const Tag& t : m->tags()) {
-          if (t.key.empty()) continue;
-          auto it = position.find(identifier_part(t.key));
-          if (it == position.end() || it->second == 0 || it->second >= first_field) continue;
-          if (!column_accepts_text(types[it->second])) {
-            warn_once("tagtype:" + plan.table + ":" + columns[it->second],
-                      "tag " + columns[it->second] + " is left out of " + schema_ + "." +
-                          plan.table + ": its column has type " + types[it->second] + ", not text");
-            continue;
-          }
-          texts[it->second] = &t.value;
-        }
-      }
-      for (const Field& f : m->fields()) {
-        if (f.key.empty()) continue;
-        auto it = position.find(identifier_part(f.key));
-        if (it == position.end() || it->second == 0 || (tags_as_foreign_keys_ && it->second == 1)) {
-          continue;
-        }
-        if (!column_accepts(types[it->second], f.value)) {
-          warn_once("fieldtype:" + plan.table + ":" + columns[it->second] + ":" +
-                        std::to_string(f.value.index()),
-                    "values of field " + columns[it->second] + " are left out of " + schema_ + "." +
-                        plan.table + ": its column has type " + types[it->second] +
-                        ", which does not take a " + column_type_for(f.value, uint64_type_));
-          continue;
-        }
-        values[it->second] = &f.value;
-      }
-      append_copy_timestamp(data, m->time(), with_time_zone_);
-      for (size_t i = 1; i < columns.size(); ++i) {
-        data.push_back('\t');
-        if (texts[i] != nullptr) {
-          append_copy_text(data, *texts[i]);
-        } else if (values[i] != nullptr) {
-          append_copy_value(data, *values[i]);
-        } else {
-          data += "\\N";
-        }
-      }
-      data.push_back('\n');
-    }
+    CopyRow row;
+    row.texts.resize(layout.columns.size());
+    row.values.resize(layout.columns.size());
+    for (const Metric* m : plan.metrics) append_row(data, plan, layout, *m, row);
     if (auto e = conn_->copy_in(sql, data)) {
       return fail(*e, "COPY into " + schema_ + "." + plan.table, sql);
     }
@@ -600,6 +720,8 @@ class PostgresqlOutput final : public Output {
   std::vector<DdlTemplate> create_templates_, add_column_templates_;
   std::vector<DdlTemplate> tag_create_templates_, tag_add_column_templates_;
   std::string time_column_;
+  std::string single_table_;        // empty: a table per measurement
+  std::string measurement_column_;  // with single_table_
   std::string time_type_;
   bool with_time_zone_ = false;
   std::string uint64_type_;
@@ -616,7 +738,7 @@ void register_plugin(plugin::Registry& registry) {
   plugin::PluginInfo info;
   info.kind = plugin::Kind::kOutput;
   info.name = "postgresql";
-  info.description = "Write metrics to PostgreSQL tables, one per measurement";
+  info.description = "Write metrics to PostgreSQL tables, one per measurement or one for all";
   info.options = kOptions;
   info.create_output = [](const PluginContext& ctx) {
     return std::make_unique<PostgresqlOutput>(ctx);

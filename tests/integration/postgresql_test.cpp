@@ -214,6 +214,26 @@ TEST_CASE("postgresql: tags_as_foreign_keys keeps tag sets in <measurement>_tag"
                      "(tag_id) WHERE d.free >= 200 ORDER BY d.time") == "ext4|200\n-|201");
 }
 
+TEST_CASE("postgresql: a measurement name of 63 bytes or more gets a tag table of its own name") {
+  PostgresServer server;
+  REQUIRE_SERVER(server);
+  PgAgent agent(server, ", tags_as_foreign_keys: true");
+  // PostgreSQL keeps 63 bytes of a name: the suffix appended after them would be cut away.
+  const std::string long_name(70, 'd');
+  Metric m(long_name, kBaseTime);
+  m.set_tag("host", "a");
+  m.set_field("free", int64_t{7});
+  agent.send({m});
+  REQUIRE(agent.settled(1));
+  CHECK(agent.stats().metrics_written == 1);
+  const std::string table(63, 'd');
+  const std::string tag_table = std::string(59, 'd') + "_tag";
+  CHECK(columns_of(server, table) == "time|timestamp without time zone,tag_id|bigint,free|bigint");
+  CHECK(columns_of(server, tag_table) == "tag_id|bigint,host|text");
+  CHECK(server.query("SELECT t.host, d.free FROM " + table + " d JOIN " + tag_table +
+                     " t USING (tag_id)") == "a|7");
+}
+
 TEST_CASE("postgresql: with tags_as_foreign_keys a field named like a tag keeps its own column") {
   PostgresServer server;
   REQUIRE_SERVER(server);

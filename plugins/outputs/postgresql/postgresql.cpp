@@ -142,6 +142,10 @@ class PostgresqlOutput final : public Output {
     if (tags_as_foreign_keys_ && tag_table_suffix_.empty()) {
       throw OptionError("tag_table_suffix", "must not be empty with tags_as_foreign_keys");
     }
+    if (tags_as_foreign_keys_ && tag_table_suffix_.size() >= kMaxIdentifierBytes) {
+      throw OptionError("tag_table_suffix", "must be shorter than 63 bytes, the longest name "
+                                            "PostgreSQL keeps");
+    }
     if (time_column_.empty()) throw OptionError("timestamp_column_name", "must not be empty");
     check_single_table(o);
     std::string time_type = lower(o.get_string("timestamp_column_type"));
@@ -228,18 +232,18 @@ class PostgresqlOutput final : public Output {
     if (tags_as_foreign_keys_ && measurement_column_ == kTagIdColumn) {
       throw OptionError("measurement_column", "must not be tag_id with tags_as_foreign_keys");
     }
-    // The tag table's name is cut to 63 bytes too; it must not come out as the table's own.
-    if (tags_as_foreign_keys_ && tag_table_name(single_table_) == single_table_) {
-      throw OptionError("table",
-                        "leaves no room for tag_table_suffix within 63 bytes, so the tag table "
-                        "would have the table's own name; choose a shorter table name");
-    }
   }
 
   bool single_table() const { return !single_table_.empty(); }
 
-  std::string tag_table_name(const std::string& base) const {
-    return truncate_identifier(base + tag_table_suffix_);
+  // `base` and the suffix, cut to 63 bytes. When that cut leaves nothing of the suffix (a base
+  // of 63 bytes or more), the tag table would take the metric table's own name: the base is cut
+  // instead, to leave the suffix room.
+  std::string tag_table_name(std::string_view base) const {
+    std::string name = truncate_identifier(std::string(base) + tag_table_suffix_);
+    if (name != identifier_part(base)) return name;
+    return std::string(identifier_part(base, kMaxIdentifierBytes - tag_table_suffix_.size())) +
+           tag_table_suffix_;
   }
 
   // The metric table a metric goes to.

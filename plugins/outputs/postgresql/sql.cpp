@@ -102,9 +102,9 @@ void append_padded(std::string& out, int64_t value, int width) {
 
 }  // namespace
 
-std::string_view identifier_part(std::string_view name) {
-  if (name.size() <= kMaxIdentifierBytes) return name;
-  size_t cut = kMaxIdentifierBytes;
+std::string_view identifier_part(std::string_view name, size_t most) {
+  if (name.size() <= most) return name;
+  size_t cut = most;
   // Back up over continuation bytes so a character is never split.
   while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
   return name.substr(0, cut);

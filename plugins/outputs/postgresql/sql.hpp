@@ -19,7 +19,7 @@ namespace sluice::outputs::postgresql {
 constexpr size_t kMaxIdentifierBytes = 63;
 std::string truncate_identifier(std::string_view name);
 // The same without a copy: the part of `name` that PostgreSQL keeps.
-std::string_view identifier_part(std::string_view name);
+std::string_view identifier_part(std::string_view name, size_t most = kMaxIdentifierBytes);
 
 // The column type created for a field value. uint64_type is "numeric" (stored as
 // numeric(20,0), which holds every uint64) or "uint8" (the pguint extension's type).

@@ -47,11 +47,11 @@ class RoutedBodySender {
   // Serializes and compresses the batch, and queues its bodies for the sender. With nothing in
   // flight, a failure before is forgotten: the host is writing again.
   void start(std::span<const Metric> batch);
-  void start(std::vector<RoutedBody> bodies);
   // The outcome of the oldest write started and not yet finished; waits for it.
   WriteResult finish();
 
  private:
+  void queue(std::vector<RoutedBody> bodies);
   // Replaces each body's text by its gzip member. "" or why zlib failed.
   std::string compress(std::vector<RoutedBody>& bodies);
 

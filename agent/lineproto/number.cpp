@@ -224,48 +224,49 @@ char* format_int64(int64_t value, char* out) {
 
 namespace {
 
-// The fast path of format_float for the common values of metrics: those that a few decimals
-// write exactly enough to read back, in the plain-decimal range. Finds the fewest decimals k for
-// which an integer m gives m / 10^k == value, the exact test of reading back (the parser computes
-// exactly that quotient, correctly rounded), and takes m only when it is the single integer that
-// does at that k, so the digits are those of the shortest round trip. Returns nullptr to leave
-// the value to the general path.
+// Writes m / 10^k in plain decimal ("10.125", "0.0001", "42"), with a minus sign when
+// `negative`: the digits right to left into a scratch buffer, the point placed on the way, then
+// one copy of fixed size (format_float's callers leave 32 bytes of room). m < 10^16, k <= 9.
+char* write_decimal(uint64_t m, int k, bool negative, char* out) {
+  char buffer[48];
+  char* const end = buffer + 24;
+  char* p = end;
+  int written = 0;
+  do {
+    if (written == k && k > 0) *--p = '.';
+    *--p = static_cast<char>('0' + m % 10);
+    m /= 10;
+    ++written;
+  } while (m != 0 || written <= k);
+  if (negative) *--p = '-';
+  std::memcpy(out, p, 24);
+  return out + (end - p);
+}
+
+// The fast path of format_float for the common values of metrics: those that at most nine
+// decimals write exactly enough to read back, in the plain-decimal range. The test of reading
+// back is exact: the parser computes m / 10^k correctly rounded, as the division here does.
+//
+// One candidate is enough. If some m / 10^k with k <= 9 reads back as the value, so does
+// m * 10^(9-k) / 10^9, and below 10^6 no other integer over 10^9 does (they are 10^-9 apart,
+// more than a unit in the last place), so that integer is value * 10^9 rounded: the product is
+// below 2^53 and within 0.2 of it. Its trailing zeros give the fewest decimals, and its digits
+// are those of the shortest round trip. Returns nullptr to leave the value to the general path.
 char* format_simple_float(double value, char* out) {
   const double magnitude = std::fabs(value);
   if (!(magnitude >= 1e-4 && magnitude < 1e6)) return nullptr;
-  for (int k = 0; k <= 9; ++k) {
-    const double scale = kExactPowersOfTen[k];
-    const double scaled = magnitude * scale;
-    const double below = std::floor(scaled);
-    const bool below_ok = below / scale == magnitude;
-    const bool above_ok = (below + 1) / scale == magnitude;
-    if (!below_ok && !above_ok) continue;
-    if (below_ok && above_ok) return nullptr;  // two candidates: leave it to the general path
-    const auto m = static_cast<uint64_t>(below_ok ? below : below + 1);
-    char digits[24];
-    char* digits_end = format_uint64(m, digits);
-    const int count = static_cast<int>(digits_end - digits);
-    // The decimal exponent of the leading digit must be in the plain range [-4, 6).
-    const int exponent = count - k - 1;
-    if (exponent < -4 || exponent >= 6) return nullptr;
-    if (value < 0) *out++ = '-';
-    if (count <= k) {
-      *out++ = '0';
-      *out++ = '.';
-      for (int i = count; i < k; ++i) *out++ = '0';
-      std::memcpy(out, digits, static_cast<size_t>(count));
-      return out + count;
-    }
-    std::memcpy(out, digits, static_cast<size_t>(count - k));
-    out += count - k;
-    if (k > 0) {
-      *out++ = '.';
-      std::memcpy(out, digits + (count - k), static_cast<size_t>(k));
-      out += k;
-    }
-    return out;
+  auto m = static_cast<uint64_t>(magnitude * 1e9 + 0.5);
+  if (static_cast<double>(m) / 1e9 != magnitude) return nullptr;
+  int k = 9;
+  if (m % 100'000 == 0) {
+    m /= 100'000;
+    k -= 5;
   }
-  return nullptr;
+  while (k > 0 && m % 10 == 0) {
+    m /= 10;
+    --k;
+  }
+  return write_decimal(m, k, value < 0, out);
 }
 
 }  // namespace

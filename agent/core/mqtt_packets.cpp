@@ -12,6 +12,11 @@ void put_u16(uint16_t v, std::string& out) {
   out += static_cast<char>(v & 0xff);
 }
 
+void put_u32(uint32_t v, std::string& out) {
+  put_u16(static_cast<uint16_t>(v >> 16), out);
+  put_u16(static_cast<uint16_t>(v & 0xffff), out);
+}
+
 // A UTF-8 string or binary field: two bytes of length, then the bytes.
 bool put_string(std::string_view s, std::string& out) {
   if (s.size() > kMaxString) return false;
@@ -40,10 +45,26 @@ std::string too_long(std::string_view what) {
   return fmt::format("{} is longer than {} bytes", what, kMaxString);
 }
 
+// MQTT 5 property identifiers this codec writes or reads.
+constexpr uint8_t kSessionExpiryInterval = 0x11;
+constexpr uint8_t kReasonString = 0x1F;
+constexpr uint8_t kReceiveMaximum = 0x21;
+constexpr uint8_t kMaximumQos = 0x24;
+constexpr uint8_t kMaximumPacketSize = 0x27;
+
+// An MQTT 5 property list: its length as a varint, then the properties.
+void put_properties(const std::string& properties, std::string& out) {
+  encode_remaining_length(properties.size(), out);
+  out += properties;
+}
+
 std::string encode_connect(const Connect& c, std::string& out) {
   std::string body;
+  if (c.protocol_level != kMqtt311 && c.protocol_level != kMqtt5) {
+    return fmt::format("CONNECT: protocol level {} is not 4 (MQTT 3.1.1) or 5", c.protocol_level);
+  }
   put_string("MQTT", body);
-  body += static_cast<char>(4);  // protocol level 3.1.1
+  body += static_cast<char>(c.protocol_level);
   uint8_t flags = 0;
   if (c.clean_session) flags |= 0x02;
   if (c.password && !c.username) return "CONNECT: a password needs a user name";
@@ -51,13 +72,21 @@ std::string encode_connect(const Connect& c, std::string& out) {
   if (c.password) flags |= 0x40;
   body += static_cast<char>(flags);
   put_u16(c.keep_alive_seconds, body);
+  if (c.protocol_level == kMqtt5) {
+    std::string properties;
+    if (c.session_expiry_seconds > 0) {
+      properties += static_cast<char>(kSessionExpiryInterval);
+      put_u32(c.session_expiry_seconds, properties);
+    }
+    put_properties(properties, body);
+  }
   if (!put_string(c.client_id, body)) return too_long("CONNECT: client id");
   if (c.username && !put_string(*c.username, body)) return too_long("CONNECT: user name");
   if (c.password && !put_string(*c.password, body)) return too_long("CONNECT: password");
   return finish(header(PacketType::kConnect), body, out);
 }
 
-std::string encode_publish(const Publish& p, std::string& out) {
+std::string encode_publish(const Publish& p, std::string& out, uint8_t level) {
   if (p.qos > 2) return fmt::format("PUBLISH: QoS {} is not 0, 1 or 2", p.qos);
   if (p.qos > 0 && p.packet_id == 0) return "PUBLISH: QoS 1 and 2 need a packet id other than 0";
   if (p.topic.empty()) return "PUBLISH: the topic is empty";
@@ -65,6 +94,7 @@ std::string encode_publish(const Publish& p, std::string& out) {
   body.reserve(p.topic.size() + p.payload.size() + 4);
   if (!put_string(p.topic, body)) return too_long("PUBLISH: topic");
   if (p.qos > 0) put_u16(p.packet_id, body);
+  if (level == kMqtt5) body += '\0';  // no properties
   body += p.payload;
   uint8_t flags = static_cast<uint8_t>(p.qos << 1);
   if (p.dup && p.qos > 0) flags |= 0x08;
@@ -94,7 +124,7 @@ std::string encode_suback(const Suback& s, std::string& out) {
   return finish(header(PacketType::kSuback), body, out);
 }
 
-std::string encode_ack(const PacketAck& a, std::string& out) {
+std::string encode_ack(const PacketAck& a, std::string& out, uint8_t level) {
   switch (a.type) {
     case PacketType::kPuback:
     case PacketType::kPubrec:
@@ -107,16 +137,57 @@ std::string encode_ack(const PacketAck& a, std::string& out) {
   if (a.packet_id == 0) return fmt::format("{}: needs a packet id other than 0", packet_name(a.type));
   std::string body;
   put_u16(a.packet_id, body);
+  // MQTT 5 leaves out a reason of 0 (success) and empty properties.
+  if (level == kMqtt5 && (a.reason_code != 0 || !a.reason_string.empty())) {
+    body += static_cast<char>(a.reason_code);
+    if (!a.reason_string.empty()) {
+      std::string properties;
+      properties += static_cast<char>(kReasonString);
+      if (!put_string(a.reason_string, properties)) return too_long("reason string");
+      put_properties(properties, body);
+    }
+  }
   // PUBREL is the one acknowledgement with fixed flags 0010.
   return finish(header(a.type, a.type == PacketType::kPubrel ? 0x02 : 0), body, out);
 }
 
-std::string encode_bare(const Bare& b, std::string& out) {
+std::string encode_bare(const Bare& b, std::string& out, uint8_t level) {
   if (b.type != PacketType::kPingreq && b.type != PacketType::kPingresp &&
       b.type != PacketType::kDisconnect) {
     return fmt::format("{} is not a packet without a body", packet_name(b.type));
   }
-  return finish(header(b.type), "", out);
+  std::string body;
+  if (level == kMqtt5 && b.type == PacketType::kDisconnect && b.reason_code != 0) {
+    body += static_cast<char>(b.reason_code);
+  }
+  return finish(header(b.type), body, out);
+}
+
+std::string encode_connack(const Connack& c, std::string& out, uint8_t level) {
+  std::string body;
+  body += static_cast<char>(c.session_present ? 1 : 0);
+  body += static_cast<char>(c.return_code);
+  if (level == kMqtt5) {
+    std::string properties;
+    if (c.receive_maximum) {
+      properties += static_cast<char>(kReceiveMaximum);
+      put_u16(*c.receive_maximum, properties);
+    }
+    if (c.maximum_qos) {
+      properties += static_cast<char>(kMaximumQos);
+      properties += static_cast<char>(*c.maximum_qos);
+    }
+    if (c.maximum_packet_size) {
+      properties += static_cast<char>(kMaximumPacketSize);
+      put_u32(*c.maximum_packet_size, properties);
+    }
+    if (!c.reason_string.empty()) {
+      properties += static_cast<char>(kReasonString);
+      if (!put_string(c.reason_string, properties)) return too_long("CONNACK: reason string");
+    }
+    put_properties(properties, body);
+  }
+  return finish(header(PacketType::kConnack), body, out);
 }
 
 // Reads fields from a packet's body, remembering the first fault.
@@ -136,6 +207,23 @@ class BodyReader {
     at_ += 2;
     return true;
   }
+  bool u32(uint32_t& v, std::string_view what) {
+    uint16_t high = 0, low = 0;
+    if (!u16(high, what) || !u16(low, what)) return false;
+    v = (static_cast<uint32_t>(high) << 16) | low;
+    return true;
+  }
+  bool varint(uint32_t& v, std::string_view what) {
+    v = 0;
+    for (int shift = 0; shift < 28; shift += 7) {
+      uint8_t byte = 0;
+      if (!need(1, what)) return false;
+      byte = static_cast<uint8_t>(body_[at_++]);
+      v |= static_cast<uint32_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return true;
+    }
+    return fail(fmt::format("{} is longer than 4 bytes", what));
+  }
   bool string(std::string& s, std::string_view what) {
     uint16_t n = 0;
     if (!u16(n, what)) return false;
@@ -150,6 +238,13 @@ class BodyReader {
     return r;
   }
   bool at_end() const { return at_ == body_.size(); }
+  // A reader of the next `n` bytes (an MQTT 5 property list), which this one steps over.
+  bool sub(size_t n, std::string_view what, std::string_view& out) {
+    if (!need(n, what)) return false;
+    out = body_.substr(at_, n);
+    at_ += n;
+    return true;
+  }
   const std::string& error() const { return error_; }
   bool fail(std::string why) {
     if (error_.empty()) error_ = fmt::format("{}: {}", packet_, why);
@@ -168,6 +263,97 @@ class BodyReader {
   std::string error_;
 };
 
+// What an MQTT 5 property list says that this codec keeps; everything else is read over.
+struct Properties {
+  std::optional<uint16_t> receive_maximum;
+  std::optional<uint8_t> maximum_qos;
+  std::optional<uint32_t> maximum_packet_size;
+  std::optional<uint32_t> session_expiry;
+  std::string reason_string;
+};
+
+// Reads an MQTT 5 property list (its varint length, then the properties), by each identifier's
+// data type, so that unknown-to-us properties are stepped over exactly.
+bool read_properties(BodyReader& r, std::string_view packet, Properties& p) {
+  uint32_t length = 0;
+  std::string_view list;
+  if (!r.varint(length, "the property length") || !r.sub(length, "the properties", list)) {
+    return false;
+  }
+  BodyReader props(list, packet);
+  while (!props.at_end()) {
+    uint8_t id = 0;
+    props.u8(id);
+    bool ok = true;
+    switch (id) {
+      case 0x01: case 0x17: case 0x19: case 0x25: case 0x28: case 0x29: case 0x2A: {
+        uint8_t v = 0;
+        ok = props.u8(v);
+        break;
+      }
+      case kMaximumQos: {
+        uint8_t v = 0;
+        ok = props.u8(v);
+        if (ok && v > 1) ok = props.fail(fmt::format("Maximum QoS {} is not 0 or 1", v));
+        p.maximum_qos = v;
+        break;
+      }
+      case 0x13: case 0x22: case 0x23: {
+        uint16_t v = 0;
+        ok = props.u16(v, "a two-byte property");
+        break;
+      }
+      case kReceiveMaximum: {
+        uint16_t v = 0;
+        ok = props.u16(v, "Receive Maximum");
+        if (ok && v == 0) ok = props.fail("Receive Maximum of 0");
+        p.receive_maximum = v;
+        break;
+      }
+      case 0x02: case 0x18: {
+        uint32_t v = 0;
+        ok = props.u32(v, "a four-byte property");
+        break;
+      }
+      case kSessionExpiryInterval: {
+        uint32_t v = 0;
+        ok = props.u32(v, "Session Expiry Interval");
+        p.session_expiry = v;
+        break;
+      }
+      case kMaximumPacketSize: {
+        uint32_t v = 0;
+        ok = props.u32(v, "Maximum Packet Size");
+        if (ok && v == 0) ok = props.fail("Maximum Packet Size of 0");
+        p.maximum_packet_size = v;
+        break;
+      }
+      case 0x0B: {
+        uint32_t v = 0;
+        ok = props.varint(v, "Subscription Identifier");
+        break;
+      }
+      case 0x03: case 0x08: case 0x09: case 0x12: case 0x15: case 0x16: case 0x1A: case 0x1C: {
+        std::string v;
+        ok = props.string(v, "a string property");
+        break;
+      }
+      case kReasonString:
+        ok = props.string(p.reason_string, "Reason String");
+        break;
+      case 0x26: {  // User Property: a pair of strings
+        std::string key, value;
+        ok = props.string(key, "a user property") && props.string(value, "a user property");
+        break;
+      }
+      default:
+        ok = props.fail(fmt::format("unknown property 0x{:02x}", id));
+    }
+    if (!ok) return r.fail(props.error().substr(packet.size() + 2));
+  }
+  return true;
+}
+
 bool decode_connect(BodyReader& r, Connect& c) {
   std::string protocol;
   uint8_t level = 0, flags = 0;
@@ -176,11 +362,19 @@ bool decode_connect(BodyReader& r, Connect& c) {
     return false;
   }
   if (protocol != "MQTT") return r.fail(fmt::format("unknown protocol name \"{}\"", protocol));
-  if (level != 4) return r.fail(fmt::format("protocol level {} is not 4 (MQTT 3.1.1)", level));
+  if (level != kMqtt311 && level != kMqtt5) {
+    return r.fail(fmt::format("protocol level {} is not 4 (MQTT 3.1.1) or 5", level));
+  }
+  c.protocol_level = level;
   if (flags & 0x01) return r.fail("the reserved flag is set");
   if (flags & 0x04) return r.fail("will messages are not supported");
   if ((flags & 0x40) && !(flags & 0x80)) return r.fail("a password without a user name");
   c.clean_session = (flags & 0x02) != 0;
+  if (level == kMqtt5) {
+    Properties p;
+    if (!read_properties(r, "CONNECT", p)) return false;
+    c.session_expiry_seconds = p.session_expiry.value_or(0);
+  }
   if (!r.string(c.client_id, "the client id")) return false;
   if (flags & 0x80) {
     c.username.emplace();
@@ -193,7 +387,7 @@ bool decode_connect(BodyReader& r, Connect& c) {
   return r.at_end() || r.fail("bytes after the payload");
 }
 
-bool decode_publish(BodyReader& r, uint8_t flags, Publish& p) {
+bool decode_publish(BodyReader& r, uint8_t flags, uint8_t level, Publish& p) {
   p.qos = (flags >> 1) & 0x03;
   p.dup = (flags & 0x08) != 0;
   p.retain = (flags & 0x01) != 0;
@@ -208,6 +402,8 @@ bool decode_publish(BodyReader& r, uint8_t flags, Publish& p) {
     if (!r.u16(p.packet_id, "the packet id")) return false;
     if (p.packet_id == 0) return r.fail("packet id 0");
   }
+  Properties ignored;
+  if (level == kMqtt5 && !read_properties(r, "PUBLISH", ignored)) return false;
   p.payload.assign(r.rest());
   return true;
 }
@@ -283,6 +479,44 @@ std::string connack_reason(uint8_t return_code) {
   }
 }
 
+std::string reason_name(uint8_t code) {
+  switch (code) {
+    case 0x00: return "success";
+    case 0x10: return "no matching subscribers";
+    case 0x80: return "unspecified error";
+    case 0x81: return "malformed packet";
+    case 0x82: return "protocol error";
+    case 0x83: return "implementation specific error";
+    case 0x84: return "unsupported protocol version";
+    case 0x85: return "client identifier not valid";
+    case 0x86: return "bad user name or password";
+    case 0x87: return "not authorized";
+    case 0x88: return "server unavailable";
+    case 0x89: return "server busy";
+    case 0x8A: return "banned";
+    case 0x8B: return "server shutting down";
+    case 0x8C: return "bad authentication method";
+    case 0x8D: return "keep alive timeout";
+    case 0x8E: return "session taken over";
+    case 0x90: return "topic name invalid";
+    case 0x91: return "packet identifier in use";
+    case 0x93: return "receive maximum exceeded";
+    case 0x94: return "topic alias invalid";
+    case 0x95: return "packet too large";
+    case 0x96: return "message rate too high";
+    case 0x97: return "quota exceeded";
+    case 0x98: return "administrative action";
+    case 0x99: return "payload format invalid";
+    case 0x9A: return "retain not supported";
+    case 0x9B: return "QoS not supported";
+    case 0x9C: return "use another server";
+    case 0x9D: return "server moved";
+    case 0x9F: return "connection rate exceeded";
+    case 0xA0: return "maximum connect time";
+    default: return fmt::format("reason code 0x{:02x}", code);
+  }
+}
+
 PacketType type_of(const Packet& packet) {
   struct Visitor {
     PacketType operator()(const Connect&) const { return PacketType::kConnect; }
@@ -307,30 +541,27 @@ bool encode_remaining_length(size_t length, std::string& out) {
   return true;
 }
 
-std::string encode(const Packet& packet, std::string& out) {
+std::string encode(const Packet& packet, std::string& out, uint8_t protocol_level) {
   struct Visitor {
     std::string& out;
+    uint8_t level;
     std::string operator()(const Connect& c) const { return encode_connect(c, out); }
-    std::string operator()(const Connack& c) const {
-      std::string body;
-      body += static_cast<char>(c.session_present ? 1 : 0);
-      body += static_cast<char>(c.return_code);
-      return finish(header(PacketType::kConnack), body, out);
-    }
-    std::string operator()(const Publish& p) const { return encode_publish(p, out); }
+    std::string operator()(const Connack& c) const { return encode_connack(c, out, level); }
+    std::string operator()(const Publish& p) const { return encode_publish(p, out, level); }
     std::string operator()(const Subscribe& s) const { return encode_subscribe(s, out); }
     std::string operator()(const Suback& s) const { return encode_suback(s, out); }
-    std::string operator()(const PacketAck& a) const { return encode_ack(a, out); }
-    std::string operator()(const Bare& b) const { return encode_bare(b, out); }
+    std::string operator()(const PacketAck& a) const { return encode_ack(a, out, level); }
+    std::string operator()(const Bare& b) const { return encode_bare(b, out, level); }
   };
   // Nothing of a packet that cannot be encoded is left in `out`.
   size_t before = out.size();
-  std::string error = std::visit(Visitor{out}, packet);
+  std::string error = std::visit(Visitor{out, protocol_level}, packet);
   if (!error.empty()) out.resize(before);
   return error;
 }
 
-Decoded decode(std::string_view bytes, size_t max_packet_size) {
+Decoded decode(std::string_view bytes, size_t max_packet_size, uint8_t protocol_level) {
+  const bool v5 = protocol_level == kMqtt5;
   Decoded d;
   if (bytes.empty()) return d;
   uint8_t first = static_cast<uint8_t>(bytes[0]);
@@ -378,14 +609,22 @@ Decoded decode(std::string_view bytes, size_t max_packet_size) {
       uint8_t ack_flags = 0;
       ok = r.u8(ack_flags) && r.u8(c.return_code);
       if (ok && (ack_flags & 0xfe)) ok = r.fail("reserved acknowledge flags are set");
-      if (ok && !r.at_end()) ok = r.fail("remaining length is not 2");
+      if (ok && v5) {
+        Properties p;
+        ok = read_properties(r, name, p);
+        c.receive_maximum = p.receive_maximum;
+        c.maximum_qos = p.maximum_qos;
+        c.maximum_packet_size = p.maximum_packet_size;
+        c.reason_string = p.reason_string;
+      }
+      if (ok && !r.at_end()) ok = r.fail(v5 ? "bytes after the properties" : "remaining length is not 2");
       c.session_present = (ack_flags & 0x01) != 0;
       d.packet = c;
       break;
     }
     case PacketType::kPublish: {
       Publish p;
-      ok = decode_publish(r, flags, p);
+      ok = decode_publish(r, flags, protocol_level, p);
       d.packet = std::move(p);
       break;
     }
@@ -407,17 +646,35 @@ Decoded decode(std::string_view bytes, size_t max_packet_size) {
     case PacketType::kPubcomp: {
       PacketAck a{type, 0};
       ok = r.u16(a.packet_id, "the packet id");
-      if (ok && !r.at_end()) ok = r.fail("remaining length is not 2");
+      // MQTT 5: a reason code may follow, then properties; without them the reason is 0.
+      if (ok && v5 && !r.at_end()) ok = r.u8(a.reason_code);
+      if (ok && v5 && !r.at_end()) {
+        Properties p;
+        ok = read_properties(r, name, p);
+        a.reason_string = p.reason_string;
+      }
+      if (ok && !r.at_end()) ok = r.fail(v5 ? "bytes after the properties" : "remaining length is not 2");
       if (ok && a.packet_id == 0) ok = r.fail("packet id 0");
       d.packet = a;
       break;
     }
     case PacketType::kPingreq:
     case PacketType::kPingresp:
-    case PacketType::kDisconnect:
-      ok = r.at_end() || r.fail("remaining length is not 0");
-      d.packet = Bare{type};
+    case PacketType::kDisconnect: {
+      Bare b{type};
+      ok = true;
+      if (v5 && type == PacketType::kDisconnect && !r.at_end()) {
+        ok = r.u8(b.reason_code);
+        if (ok && !r.at_end()) {
+          Properties p;
+          ok = read_properties(r, name, p);
+          b.reason_string = p.reason_string;
+        }
+      }
+      if (ok && !r.at_end()) ok = r.fail("remaining length is not 0");
+      d.packet = std::move(b);
       break;
+    }
   }
   if (!ok) return malformed(r.error());
   d.status = Decoded::Status::kPacket;

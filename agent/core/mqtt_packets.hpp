@@ -1,6 +1,9 @@
 // MQTT 3.1.1 control packets: encoding to bytes and decoding from a byte stream. Only what a
 // client sends and receives (no will messages, no UNSUBSCRIBE): CONNECT, CONNACK, PUBLISH,
 // PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP and DISCONNECT.
+// MQTT 5 as far as a publisher needs it: CONNECT with a session expiry, CONNACK with the
+// broker's limits, PUBLISH without properties, acknowledgements and DISCONNECT with a reason
+// code; other properties are read over.
 // Decoding is strict: whatever the specification calls malformed is an error naming the packet
 // and the fault, so a broken peer is dropped with a reason instead of being misread.
 #pragma once
@@ -11,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -33,15 +37,33 @@ enum class PacketType : uint8_t {
 
 std::string_view packet_name(PacketType type);
 
+// The protocol level byte of CONNECT: which MQTT a connection speaks.
+constexpr uint8_t kMqtt311 = 4;
+constexpr uint8_t kMqtt5 = 5;
+
+// What an MQTT 5 reason code means ("not authorized", "quota exceeded"...); codes below 0x80
+// are successes.
+std::string reason_name(uint8_t code);
+
 // The largest remaining length four varint bytes can carry (about 256 MiB).
 constexpr size_t kMaxRemainingLength = 268'435'455;
 
 struct Connect {
+  Connect() = default;
+  Connect(std::string id, bool clean, uint16_t keep_alive, std::optional<std::string> user,
+          std::optional<std::string> pass)
+      : client_id(std::move(id)),
+        clean_session(clean),
+        keep_alive_seconds(keep_alive),
+        username(std::move(user)),
+        password(std::move(pass)) {}
   std::string client_id;
   bool clean_session = true;
   uint16_t keep_alive_seconds = 0;
   std::optional<std::string> username;
   std::optional<std::string> password;
+  uint8_t protocol_level = kMqtt311;
+  uint32_t session_expiry_seconds = 0;  // MQTT 5: how long the broker keeps the session
   bool operator==(const Connect&) const = default;
 };
 
@@ -60,8 +82,14 @@ Connect connect_packet(const SessionSettings& s) {
 }
 
 struct Connack {
+  Connack(bool present = false, uint8_t code = 0) : session_present(present), return_code(code) {}
   bool session_present = false;
-  uint8_t return_code = 0;  // 0: accepted
+  uint8_t return_code = 0;  // 0: accepted (MQTT 5: a reason code)
+  // MQTT 5 properties: the broker's limits, when it states them.
+  std::optional<uint16_t> receive_maximum;
+  std::optional<uint8_t> maximum_qos;
+  std::optional<uint32_t> maximum_packet_size;
+  std::string reason_string;
   bool operator==(const Connack&) const = default;
 };
 
@@ -98,16 +126,22 @@ struct Suback {
   bool operator==(const Suback&) const = default;
 };
 
-// PUBACK, PUBREC, PUBREL and PUBCOMP: a type and a packet identifier.
+// PUBACK, PUBREC, PUBREL and PUBCOMP: a type and a packet identifier (MQTT 5: and a reason).
 struct PacketAck {
+  PacketAck(PacketType t = PacketType::kPuback, uint16_t id = 0) : type(t), packet_id(id) {}
   PacketType type = PacketType::kPuback;
   uint16_t packet_id = 0;
+  uint8_t reason_code = 0;  // MQTT 5; 0x80 and above: the message was refused
+  std::string reason_string;
   bool operator==(const PacketAck&) const = default;
 };
 
-// PINGREQ, PINGRESP and DISCONNECT: nothing but the type.
+// PINGREQ, PINGRESP and DISCONNECT: nothing but the type (an MQTT 5 DISCONNECT: and a reason).
 struct Bare {
+  Bare(PacketType t = PacketType::kPingreq) : type(t) {}
   PacketType type = PacketType::kPingreq;
+  uint8_t reason_code = 0;
+  std::string reason_string;
   bool operator==(const Bare&) const = default;
 };
 
@@ -115,10 +149,11 @@ using Packet = std::variant<Connect, Connack, Publish, Subscribe, Suback, Packet
 
 PacketType type_of(const Packet& packet);
 
-// Appends the encoded packet to `out`. Returns "" or why it cannot be encoded (a string longer
-// than 65535 bytes, a packet beyond kMaxRemainingLength, QoS above 2, a packet id of 0 where
-// one is needed, a subscription without filters).
-std::string encode(const Packet& packet, std::string& out);
+// Appends the encoded packet to `out`, in the MQTT of `protocol_level` (a CONNECT says its own).
+// Returns "" or why it cannot be encoded (a string longer than 65535 bytes, a packet beyond
+// kMaxRemainingLength, QoS above 2, a packet id of 0 where one is needed, a subscription
+// without filters).
+std::string encode(const Packet& packet, std::string& out, uint8_t protocol_level = kMqtt311);
 
 // The remaining-length varint alone: 1 to 4 bytes. False when `length` exceeds the maximum.
 bool encode_remaining_length(size_t length, std::string& out);
@@ -134,6 +169,7 @@ struct Decoded {
 // Decodes the first packet of `bytes`. kNeedMore while the packet is incomplete (read more and
 // call again with the whole buffer); kMalformed when it can never be read, including a packet
 // whose remaining length exceeds `max_packet_size`.
-Decoded decode(std::string_view bytes, size_t max_packet_size = kMaxRemainingLength);
+Decoded decode(std::string_view bytes, size_t max_packet_size = kMaxRemainingLength,
+               uint8_t protocol_level = kMqtt311);
 
 }  // namespace sluice::core::mqtt

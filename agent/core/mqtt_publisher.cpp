@@ -99,12 +99,17 @@ std::string Publisher::open(const BrokerAddress& server) {
   out_.clear();
 
   Connect connect = connect_packet(settings_);
+  connect.protocol_level = settings_.protocol_level;
+  // An MQTT 5 session ends with its connection unless it is given a lifetime.
+  if (settings_.protocol_level == kMqtt5 && !settings_.clean_session) {
+    connect.session_expiry_seconds = 0xFFFFFFFF;  // never
+  }
   if (error = encode(connect, out_); !error.empty()) return error;
   if (error = flush_output(); !error.empty()) return "sending CONNECT: " + error;
 
   auto deadline = Clock::now() + settings_.timeout;
   while (true) {
-    Decoded d = decode(in_);
+    Decoded d = decode(in_, kMaxRemainingLength, settings_.protocol_level);
     if (d.status == Decoded::Status::kMalformed) return "malformed answer: " + d.error;
     if (d.status == Decoded::Status::kPacket) {
       if (type_of(d.packet) != PacketType::kConnack) {
@@ -113,8 +118,12 @@ std::string Publisher::open(const BrokerAddress& server) {
       in_.erase(0, d.consumed);
       const Connack& connack = std::get<Connack>(d.packet);
       if (connack.return_code != 0) {
-        return "the broker refused the connection: " + connack_reason(connack.return_code);
+        std::string why = settings_.protocol_level == kMqtt5 ? reason_name(connack.return_code)
+                                                             : connack_reason(connack.return_code);
+        if (!connack.reason_string.empty()) why += " (" + connack.reason_string + ")";
+        return "the broker refused the connection: " + why;
       }
+      take_limits(connack);
       if (!settings_.clean_session && connack.session_present) {
         queue_resends();
         if (error = flush_output(); !error.empty()) return "resending: " + error;
@@ -141,6 +150,16 @@ std::string Publisher::open(const BrokerAddress& server) {
     if (result == Transport::Read::kClosed) return "the broker closed the connection before CONNACK";
     if (result == Transport::Read::kFailed) return error;
   }
+}
+
+void Publisher::take_limits(const Connack& connack) {
+  window_ = settings_.max_inflight;
+  if (connack.receive_maximum) window_ = std::min<size_t>(window_, *connack.receive_maximum);
+  maximum_qos_ = connack.maximum_qos.value_or(2);
+  // The limit is of the whole packet; a PUBLISH's fixed header takes at most 5 bytes.
+  maximum_packet_size_ = connack.maximum_packet_size
+                             ? std::min<size_t>(kMaxRemainingLength, *connack.maximum_packet_size)
+                             : kMaxRemainingLength;
 }
 
 void Publisher::queue_resends() {
@@ -174,7 +193,7 @@ void Publisher::close_connection() {
 void Publisher::disconnect() {
   if (!transport_) return;
   out_.clear();
-  encode(Bare{PacketType::kDisconnect}, out_);
+  encode(Bare{PacketType::kDisconnect}, out_, settings_.protocol_level);
   flush_output();
   close_connection();
 }
@@ -205,8 +224,14 @@ uint16_t Publisher::next_packet_id() {
 
 std::string Publisher::publish(std::span<const OutgoingMessage> messages, uint8_t qos,
                                bool retain) {
+  refused_for_good_ = false;
   if (!transport_) return "not connected";
   if (qos > 2) return fmt::format("QoS {} is not 0, 1 or 2", qos);
+  if (qos > maximum_qos_) {
+    refused_for_good_ = true;
+    return fmt::format("the broker takes messages of QoS {} at most (its Maximum QoS), not {}",
+                       maximum_qos_, qos);
+  }
   auto fail = [this](std::string why) {
     close_connection();
     return why;
@@ -218,14 +243,20 @@ std::string Publisher::publish(std::span<const OutgoingMessage> messages, uint8_
   publish.retain = retain;
   while (true) {
     // Fill the window, then write what was gathered (with any PUBREL due) at once.
-    while (next < messages.size() && (qos == 0 || inflight_.size() < settings_.max_inflight) &&
+    while (next < messages.size() && (qos == 0 || inflight_.size() < window_) &&
            out_.size() < kWriteChunk) {
       publish.topic = messages[next].topic;
       publish.payload = messages[next].payload;
       publish.packet_id = qos > 0 ? next_packet_id() : 0;
       size_t at = out_.size();
-      if (std::string error = encode(publish, out_); !error.empty()) {
+      if (std::string error = encode(publish, out_, settings_.protocol_level); !error.empty()) {
         return fail(fmt::format("message on \"{}\": {}", publish.topic, error));
+      }
+      if (out_.size() - at > maximum_packet_size_) {
+        refused_for_good_ = true;
+        return fail(fmt::format("message on \"{}\": a packet of {} bytes, more than the broker's "
+                                "Maximum Packet Size of {}",
+                                publish.topic, out_.size() - at, maximum_packet_size_));
       }
       if (qos > 0) {
         inflight_[publish.packet_id] =
@@ -278,7 +309,8 @@ std::string Publisher::receive(std::chrono::milliseconds wait) {
   }
   size_t decoded_to = 0;
   while (true) {
-    Decoded d = decode(std::string_view(in_).substr(decoded_to));
+    Decoded d = decode(std::string_view(in_).substr(decoded_to), kMaxRemainingLength,
+                       settings_.protocol_level);
     if (d.status == Decoded::Status::kNeedMore) break;
     if (d.status == Decoded::Status::kMalformed) {
       close_connection();
@@ -294,9 +326,39 @@ std::string Publisher::receive(std::chrono::milliseconds wait) {
   return "";
 }
 
+std::string Publisher::refusal(const PacketAck& ack) {
+  auto it = inflight_.find(ack.packet_id);
+  std::string topic = "?";
+  if (it != inflight_.end()) {
+    Decoded sent = decode(it->second.packet, kMaxRemainingLength, settings_.protocol_level);
+    if (const auto* publish = std::get_if<Publish>(&sent.packet)) topic = publish->topic;
+    inflight_.erase(it);
+  }
+  switch (ack.reason_code) {
+    case 0x87:  // not authorized
+    case 0x90:  // topic name invalid
+    case 0x95:  // packet too large
+    case 0x99:  // payload format invalid
+    case 0x9A:  // retain not supported
+    case 0x9B:  // QoS not supported
+      refused_for_good_ = true;
+      break;
+    default:
+      break;
+  }
+  std::string why = fmt::format("the broker refused the message on \"{}\" ({}): {}", topic,
+                                packet_name(ack.type), reason_name(ack.reason_code));
+  if (!ack.reason_string.empty()) why += " (" + ack.reason_string + ")";
+  return why;
+}
+
 std::string Publisher::handle(const Packet& packet) {
   if (const auto* ack = std::get_if<PacketAck>(&packet)) {
     auto it = inflight_.find(ack->packet_id);
+    if (ack->reason_code >= 0x80 &&
+        (ack->type == PacketType::kPuback || ack->type == PacketType::kPubrec)) {
+      return refusal(*ack);
+    }
     switch (ack->type) {
       case PacketType::kPuback:
         if (it != inflight_.end() && it->second.awaiting == PacketType::kPuback) {
@@ -325,6 +387,11 @@ std::string Publisher::handle(const Packet& packet) {
   }
   if (const auto* bare = std::get_if<Bare>(&packet); bare && bare->type == PacketType::kPingresp) {
     return "";
+  }
+  if (const auto* bare = std::get_if<Bare>(&packet); bare && bare->type == PacketType::kDisconnect) {
+    std::string why = "the broker disconnected: " + reason_name(bare->reason_code);
+    if (!bare->reason_string.empty()) why += " (" + bare->reason_string + ")";
+    return why;
   }
   return fmt::format("unexpected {} from the broker", packet_name(type_of(packet)));
 }

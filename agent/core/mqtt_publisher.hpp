@@ -1,4 +1,4 @@
-// An MQTT 3.1.1 publishing session, driven by the thread that publishes: publish() writes the
+// An MQTT 3.1.1 or 5 publishing session, driven by the thread that publishes: publish() writes the
 // messages, reads the broker's acknowledgements and returns once every message is
 // acknowledged as its QoS requires (QoS 0: written to the socket; QoS 1: PUBACK; QoS 2:
 // PUBREC, then PUBREL and PUBCOMP). No thread of its own: handing each message and each
@@ -10,6 +10,10 @@
 // messages still unacknowledged when a connection ends are kept, and sent again on the next
 // connection as the specification wants: PUBLISH with DUP set, or PUBREL for those the broker
 // had received (PUBREC). The broker would otherwise keep their packet ids in use.
+//
+// With MQTT 5 the broker's Receive Maximum narrows the window, a message above its Maximum
+// Packet Size or QoS is refused before it is sent, and a message the broker refuses (a reason
+// code of 0x80 or more on PUBACK or PUBREC) fails the publish with that reason.
 #pragma once
 
 #include <chrono>
@@ -39,6 +43,7 @@ struct PublisherSettings {
   std::chrono::seconds keep_alive{30};     // 0: none
   std::chrono::milliseconds timeout{5000};  // for a connection, and for each acknowledgement
   size_t max_inflight = 20;                 // QoS 1 and 2 messages unacknowledged at once
+  uint8_t protocol_level = kMqtt311;         // kMqtt311 or kMqtt5
 };
 
 struct OutgoingMessage {
@@ -62,6 +67,10 @@ class Publisher {
   // messages resent from an earlier connection. "" when all arrived; else why not (the
   // connection is then closed: the next connect() opens a new one).
   std::string publish(std::span<const OutgoingMessage> messages, uint8_t qos, bool retain);
+  // Whether the last failed publish failed because the broker refused a message for what it
+  // is (MQTT 5: not authorized, topic name invalid, packet too large, QoS or retain not
+  // supported...), so that sending it again cannot help.
+  bool refused_for_good() const { return refused_for_good_; }
 
   // Sends DISCONNECT and closes the connection (kept messages stay for a persistent session).
   void disconnect();
@@ -91,6 +100,10 @@ class Publisher {
   // connection is lost.
   std::string receive(std::chrono::milliseconds wait);
   std::string handle(const Packet& packet);
+  // A PUBACK or PUBREC with a failure reason: forgets the message and says why it failed.
+  std::string refusal(const PacketAck& ack);
+  // The broker's limits from its CONNACK.
+  void take_limits(const Connack& connack);
   std::string flush_output();
 
   PublisherSettings settings_;
@@ -106,6 +119,11 @@ class Publisher {
   uint16_t last_packet_id_ = 0;
   uint64_t sent_count_ = 0;
   uint64_t answered_ = 0;  // acknowledgements that moved a message on: the progress waited for
+  // What the broker of the open connection takes (MQTT 5 CONNACK; the settings' otherwise).
+  size_t window_ = 20;
+  uint8_t maximum_qos_ = 2;
+  size_t maximum_packet_size_ = kMaxRemainingLength;
+  bool refused_for_good_ = false;
 };
 
 }  // namespace sluice::core::mqtt

@@ -6,6 +6,7 @@
 // outage tests count distinct metrics (by their seq field), not messages.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -289,6 +290,27 @@ TEST_CASE("mqtt: a broker stopped mid-run and restarted gets every metric (at-le
   MESSAGE((messages.size() - kTotal) << " duplicate messages after the restart");
 }
 
+TEST_CASE("mqtt: on MQTT 5 the broker's Receive Maximum bounds the window, each message arrives once") {
+  if (skip_without_mosquitto()) return;
+  constexpr int64_t kTotal = 1000;
+  // Mosquitto tells an MQTT 5 client its max_inflight_messages as Receive Maximum; more QoS 2
+  // messages in flight than that it refuses.
+  Mosquitto broker("mqtt-v5-window", "max_inflight_messages 5\n");
+  REQUIRE(broker.start());
+  MqttSubscriber sub(broker, {.topic = "load/#", .qos = 2, .count = 1 + kTotal, .seconds = 60,
+                              .client_id = ""});
+  REQUIRE(sub.sync());
+  Agent agent(output(broker, ", qos: 2, protocol: \"5\", max_inflight: 20, "
+                             "topic: 'load/{{ .Hostname }}'"));
+  for (int64_t first = 0; first < kTotal; first += 250) agent.send(sequence(first, 250));
+  REQUIRE(eventually([&] { return agent.stats().metrics_written == kTotal; }, 30));
+  REQUIRE(sub.wait(30) == 0);
+  auto messages = sub.messages();
+  CHECK(messages.size() == kTotal);
+  CHECK(distinct_seqs(messages).size() == kTotal);
+  CHECK(agent.stats().retries == 0);
+}
+
 TEST_CASE("mqtt: a metric whose topic cannot be published is rejected, the rest delivered") {
   if (skip_without_mosquitto()) return;
   Mosquitto broker("mqtt-reject");
@@ -315,6 +337,38 @@ TEST_CASE("mqtt: a metric whose topic cannot be published is rejected, the rest 
   for (const MqttMessage& m : sub.messages()) topics.insert(m.topic);
   CHECK(topics == std::set<std::string>{"rooms/a", "rooms/b", "rooms/e"});
   CHECK(sub.messages().size() == 3);  // the split sent nothing twice
+}
+
+TEST_CASE("mqtt: a message an MQTT 5 broker refuses for good is rejected, the rest delivered") {
+  if (skip_without_mosquitto()) return;
+  // Anonymous clients may write rooms/open/# (and the subscriber's markers), not rooms/locked.
+  sluice::testing::TempDir acl_dir("mqtt-acl");
+  std::string acl = acl_dir / "acl";
+  std::ofstream(acl) << "topic readwrite rooms/open/#\ntopic readwrite sluice-test/#\n";
+  Mosquitto broker("mqtt-v5-acl", "acl_file " + acl + "\n");
+  REQUIRE(broker.start());
+  MqttSubscriber sub(broker, {.topic = "rooms/#", .qos = 1, .count = 1 + 3, .seconds = 30,
+                              .client_id = ""});
+  REQUIRE(sub.sync());
+  {
+    Agent agent(output(broker, ", qos: 1, protocol: \"5\", topic: 'rooms/{{ .Tag \"room\" }}'"));
+    Batch batch;
+    for (const char* room : {"open/a", "open/b", "locked", "open/c"}) {
+      Metric m("temp", kBaseTime);
+      m.set_tag("room", room);
+      m.set_field("celsius", 21.0);
+      batch.push_back(m);
+    }
+    agent.send(batch);
+    // Mosquitto answers PUBACK "not authorized": the batch is split down to that message.
+    REQUIRE(eventually(
+        [&] { return agent.stats().metrics_written == 3 && agent.stats().metrics_rejected == 1; },
+        20));
+  }
+  REQUIRE(sub.wait(20) == 0);
+  std::set<std::string> topics;
+  for (const MqttMessage& m : sub.messages()) topics.insert(m.topic);
+  CHECK(topics == std::set<std::string>{"rooms/open/a", "rooms/open/b", "rooms/open/c"});
 }
 
 TEST_CASE("mqtt: over TLS with a user name, a persistent session, QoS 2 on MQTT 3.1.1") {

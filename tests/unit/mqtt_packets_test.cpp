@@ -164,7 +164,7 @@ TEST_CASE("mqtt packets: malformed input is refused with its reason") {
         "SUBACK: return code 0x03 is not a QoS or 0x80");
   CHECK(malformed(bytes({0x82, 0x02, 0x00, 0x01})) == "SUBSCRIBE: no topic filters");
   CHECK(malformed(bytes({0x10, 0x0c, 0, 4, 'M', 'Q', 'T', 'T', 3, 0x02, 0, 0, 0, 0})) ==
-        "CONNECT: protocol level 3 is not 4 (MQTT 3.1.1)");
+        "CONNECT: protocol level 3 is not 4 (MQTT 3.1.1) or 5");
   CHECK(malformed(bytes({0x10, 0x0c, 0, 4, 'M', 'Q', 'T', 'X', 4, 0x02, 0, 0, 0, 0})) ==
         "CONNECT: unknown protocol name \"MQTX\"");
   CHECK(malformed(bytes({0x10, 0x0c, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x80, 0, 0, 0, 0})) ==
@@ -211,4 +211,104 @@ TEST_CASE("mqtt broker addresses: the schemes of Telegraf, default ports, clear 
   CHECK(parse_broker_address("tcp://b:x", a) == "port \"x\" in \"tcp://b:x\" is not 1 to 65535");
   CHECK(parse_broker_address("tcp://:1883", a) == "no host in \"tcp://:1883\"");
   CHECK(parse_broker_address("tcp://b/path", a) == "a broker address has no path: \"tcp://b/path\"");
+}
+
+namespace {
+
+Packet decode_v5(const std::string& input) {
+  Decoded d = decode(input, kMaxRemainingLength, kMqtt5);
+  REQUIRE_MESSAGE(d.status == Decoded::Status::kPacket, d.error);
+  CHECK(d.consumed == input.size());
+  return d.packet;
+}
+
+std::string malformed_v5(const std::string& input) {
+  Decoded d = decode(input, kMaxRemainingLength, kMqtt5);
+  REQUIRE(d.status == Decoded::Status::kMalformed);
+  return d.error;
+}
+
+std::string encoded_v5(const Packet& p) {
+  std::string out;
+  REQUIRE(encode(p, out, kMqtt5).empty());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("mqtt packets: MQTT 5 CONNECT, PUBLISH and acknowledgements in the specification's bytes") {
+  Connect connect{"c", false, 30, std::nullopt, std::nullopt};
+  connect.protocol_level = kMqtt5;
+  connect.session_expiry_seconds = 0xFFFFFFFF;
+  // Level 5, no clean start, then the properties: Session Expiry Interval (0x11) of 2^32-1.
+  CHECK(encoded_v5(connect) == bytes({0x10, 19, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30, 5, 0x11,
+                                      0xff, 0xff, 0xff, 0xff, 0, 1, 'c'}));
+  CHECK(decode_v5(encoded_v5(connect)) == Packet(connect));
+  connect.session_expiry_seconds = 0;  // a clean session: an empty property list
+  CHECK(encoded_v5(connect) ==
+        bytes({0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30, 0, 0, 1, 'c'}));
+  // PUBLISH: an empty property list between the packet id and the payload.
+  Publish publish{"a/b", "hi", 1, false, false, 10};
+  CHECK(encoded_v5(publish) ==
+        bytes({0x32, 0x0a, 0x00, 0x03, 'a', '/', 'b', 0x00, 0x0a, 0x00, 'h', 'i'}));
+  CHECK(decode_v5(encoded_v5(publish)) == Packet(publish));
+  // A success needs no reason code: PUBREL stays four bytes.
+  CHECK(encoded_v5(PacketAck{PacketType::kPubrel, 1}) == bytes({0x62, 0x02, 0x00, 0x01}));
+  CHECK(decode_v5(bytes({0x40, 0x02, 0x00, 0x07})) == Packet(PacketAck{PacketType::kPuback, 7}));
+}
+
+TEST_CASE("mqtt packets: an MQTT 5 CONNACK gives the broker's limits and steps over the rest") {
+  // Mosquitto-like: Receive Maximum 20, Topic Alias Maximum 10, Retain Available 1, a user
+  // property, an assigned client id, Maximum QoS 1, Maximum Packet Size 1000.
+  std::string props = bytes({0x21, 0, 20, 0x22, 0, 10, 0x25, 1, 0x26, 0, 1, 'k', 0, 2, 'v', 'v',
+                             0x12, 0, 2, 'i', 'd', 0x24, 1, 0x27, 0, 0, 0x03, 0xe8});
+  std::string body = bytes({0x00, 0x00}) + static_cast<char>(props.size()) + props;
+  Packet p = decode_v5(bytes({0x20, static_cast<int>(body.size())}) + body);
+  const Connack& c = std::get<Connack>(p);
+  CHECK_FALSE(c.session_present);
+  CHECK(c.return_code == 0);
+  CHECK(c.receive_maximum == std::optional<uint16_t>(20));
+  CHECK(c.maximum_qos == std::optional<uint8_t>(1));
+  CHECK(c.maximum_packet_size == std::optional<uint32_t>(1000));
+  // Round trip of what the codec writes.
+  Connack limits{true, 0};
+  limits.receive_maximum = 5;
+  limits.reason_string = "ok";
+  CHECK(decode_v5(encoded_v5(limits)) == Packet(limits));
+  // A refusal with its reason code and reason string.
+  Connack refused{false, 0x87};
+  refused.reason_string = "no";
+  CHECK(decode_v5(encoded_v5(refused)) == Packet(refused));
+  CHECK(reason_name(0x87) == "not authorized");
+}
+
+TEST_CASE("mqtt packets: MQTT 5 acknowledgements and DISCONNECT carry a reason") {
+  // PUBACK 7: not authorized, with a reason string "no".
+  Packet refused = decode_v5(bytes({0x40, 0x09, 0x00, 0x07, 0x87, 0x05, 0x1f, 0x00, 0x02, 'n', 'o'}));
+  const PacketAck& ack = std::get<PacketAck>(refused);
+  CHECK(ack.packet_id == 7);
+  CHECK(ack.reason_code == 0x87);
+  CHECK(ack.reason_string == "no");
+  // A reason without properties.
+  CHECK(std::get<PacketAck>(decode_v5(bytes({0x50, 0x03, 0x00, 0x02, 0x10}))).reason_code == 0x10);
+  Packet disconnect = decode_v5(bytes({0xe0, 0x02, 0x8b, 0x00}));
+  const Bare& bye = std::get<Bare>(disconnect);
+  CHECK(bye.type == PacketType::kDisconnect);
+  CHECK(bye.reason_code == 0x8b);
+  CHECK(reason_name(bye.reason_code) == "server shutting down");
+}
+
+TEST_CASE("mqtt packets: malformed MQTT 5 properties are named") {
+  CHECK(malformed_v5(bytes({0x20, 0x05, 0x00, 0x00, 0x02, 0x7f, 0x00})) ==
+        "CONNACK: unknown property 0x7f");
+  CHECK(malformed_v5(bytes({0x20, 0x04, 0x00, 0x00, 0x05, 0x21})) ==
+        "CONNACK: truncated: the properties runs past the end of the packet");
+  CHECK(malformed_v5(bytes({0x20, 0x05, 0x00, 0x00, 0x02, 0x21, 0x00})) ==
+        "CONNACK: truncated: Receive Maximum runs past the end of the packet");
+  CHECK(malformed_v5(bytes({0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00})) ==
+        "CONNACK: Receive Maximum of 0");
+  // In MQTT 3.1.1 the same bytes are too long for a CONNACK.
+  Decoded d = decode(bytes({0x20, 0x03, 0x00, 0x00, 0x00}));
+  REQUIRE(d.status == Decoded::Status::kMalformed);
+  CHECK(d.error == "CONNACK: remaining length is not 2");
 }

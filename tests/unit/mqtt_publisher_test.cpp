@@ -46,21 +46,26 @@ class ScriptedBroker {
 
   // Accepts the client, reads its CONNECT and answers CONNACK with `return_code`.
   Connect accept_session(bool session_present, uint8_t return_code = 0) {
+    return accept_session(Connack{session_present, return_code});
+  }
+  Connect accept_session(const Connack& connack) {
     pollfd p{listen_fd_, POLLIN, 0};
     REQUIRE(poll(&p, 1, 5000) == 1);
     client_fd_ = accept(listen_fd_, nullptr, nullptr);
     REQUIRE(client_fd_ >= 0);
     Packet connect = next();
     REQUIRE(type_of(connect) == PacketType::kConnect);
-    send(Connack{session_present, return_code});
+    send(connack);
     return std::get<Connect>(connect);
   }
+  // The MQTT the broker reads and writes after CONNECT (which says its own level).
+  void speak(uint8_t level) { level_ = level; }
 
   // The next packet from the client, waiting at most 5 s.
   Packet next() {
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (true) {
-      Decoded d = decode(in_);
+      Decoded d = decode(in_, kMaxRemainingLength, level_);
       REQUIRE_MESSAGE(d.status != Decoded::Status::kMalformed, d.error);
       if (d.status == Decoded::Status::kPacket) {
         in_.erase(0, d.consumed);
@@ -96,7 +101,7 @@ class ScriptedBroker {
 
   void send(const Packet& packet) {
     std::string bytes;
-    REQUIRE(encode(packet, bytes).empty());
+    REQUIRE(encode(packet, bytes, level_).empty());
     REQUIRE(::send(client_fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(bytes.size()));
   }
@@ -112,6 +117,7 @@ class ScriptedBroker {
   int listen_fd_ = -1;
   int client_fd_ = -1;
   int port_ = 0;
+  uint8_t level_ = kMqtt311;
   std::string in_;
 };
 
@@ -339,4 +345,88 @@ TEST_CASE("mqtt publisher: QoS 0 returns once written, a refused CONNECT names t
   CHECK(refused.find("refused the connection") != std::string::npos);
   CHECK(refused.find(connack_reason(5)) != std::string::npos);
   CHECK_FALSE(publisher.connected());
+}
+
+TEST_CASE("mqtt publisher: MQTT 5 keeps to the broker's Receive Maximum, and a persistent session outlives the connection") {
+  sluice::testing::NullLogger log;
+  ScriptedBroker broker;
+  broker.speak(kMqtt5);
+  PublisherSettings settings = settings_for(broker);
+  settings.protocol_level = kMqtt5;
+  settings.clean_session = false;
+  settings.max_inflight = 20;
+  Publisher publisher(settings, log);
+  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
+  Connack limits{false, 0};
+  limits.receive_maximum = 3;
+  Connect connect = broker.accept_session(limits);
+  REQUIRE(connected.get() == "");
+  CHECK(connect.protocol_level == kMqtt5);
+  CHECK_FALSE(connect.clean_session);
+  CHECK(connect.session_expiry_seconds == 0xFFFFFFFF);
+
+  std::vector<std::string> payloads = {"a", "b", "c", "d", "e"};
+  auto list = messages(payloads);
+  auto published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
+  std::vector<uint16_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(broker.next_publish().packet_id);
+  CHECK(broker.quiet_for(300ms));  // a fourth waits for an acknowledgement: the broker said 3
+  broker.ack(PacketType::kPuback, ids[0]);
+  Publish fourth = broker.next_publish();
+  CHECK(fourth.payload == "d");
+  ids.push_back(fourth.packet_id);
+  CHECK(broker.quiet_for(200ms));
+  broker.ack(PacketType::kPuback, ids[1]);
+  ids.push_back(broker.next_publish().packet_id);
+  for (size_t i = 2; i < ids.size(); ++i) broker.ack(PacketType::kPuback, ids[i]);
+  REQUIRE(published.wait_for(5s) == std::future_status::ready);
+  CHECK(published.get() == "");
+}
+
+TEST_CASE("mqtt publisher: a message an MQTT 5 broker refuses fails the publish with the reason") {
+  sluice::testing::NullLogger log;
+  ScriptedBroker broker;
+  broker.speak(kMqtt5);
+  PublisherSettings settings = settings_for(broker);
+  settings.protocol_level = kMqtt5;
+  Publisher publisher(settings, log);
+  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
+  broker.accept_session(false);
+  REQUIRE(connected.get() == "");
+
+  std::vector<std::string> payloads = {"a"};
+  auto list = messages(payloads);
+  auto published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
+  PacketAck refused{PacketType::kPuback, broker.next_publish().packet_id};
+  refused.reason_code = 0x87;
+  refused.reason_string = "acl";
+  broker.send(refused);
+  CHECK(published.get() ==
+        "the broker refused the message on \"t/x\" (PUBACK): not authorized (acl)");
+  CHECK(publisher.refused_for_good());  // sending it again cannot help
+  CHECK_FALSE(publisher.connected());
+  broker.drop_client();
+
+  // Over quota: worth another try later.
+  connected = std::async(std::launch::async, [&] { return publisher.connect(); });
+  broker.accept_session(false);
+  REQUIRE(connected.get() == "");
+  published = std::async(std::launch::async, [&] { return publisher.publish(list, 2, false); });
+  PacketAck busy{PacketType::kPubrec, broker.next_publish().packet_id};
+  busy.reason_code = 0x97;
+  broker.send(busy);
+  CHECK(published.get() == "the broker refused the message on \"t/x\" (PUBREC): quota exceeded");
+  CHECK_FALSE(publisher.refused_for_good());
+  broker.drop_client();
+
+  // A broker that ends the connection says why.
+  connected = std::async(std::launch::async, [&] { return publisher.connect(); });
+  broker.accept_session(false);
+  REQUIRE(connected.get() == "");
+  published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
+  broker.next_publish();
+  Bare bye{PacketType::kDisconnect};
+  bye.reason_code = 0x8B;
+  broker.send(bye);
+  CHECK(published.get() == "the broker disconnected: server shutting down");
 }

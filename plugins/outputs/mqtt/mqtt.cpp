@@ -3,9 +3,9 @@
 // for QoS 1, PUBCOMP for QoS 2), so a broker lost mid-batch makes the host write the whole
 // batch again: at-least-once delivery.
 //
-// MQTT 3.1.1 over TCP or TLS goes through sluice's own publisher (core/mqtt_publisher), which
-// keeps a window of messages in flight from the writing thread; MQTT 5 and WebSocket servers,
-// which it does not speak, go through the Paho MQTT C++ client.
+// MQTT 3.1.1 and 5 over TCP or TLS go through sluice's own publisher (core/mqtt_publisher),
+// which keeps a window of messages in flight from the writing thread; WebSocket servers, which
+// it does not speak, go through the Paho MQTT C++ client.
 #include <mqtt/async_client.h>
 
 #include <chrono>
@@ -132,7 +132,7 @@ class MqttOutput final : public Output {
                         "needs client_id: the broker finds a session by its client id");
     }
     if (client_id_.empty()) client_id_ = random_client_id();
-    if (version_ == MQTTVERSION_3_1_1) native_ = make_native_publisher(o);
+    native_ = make_native_publisher(o);
     if (native_) return;
 
     options_.set_mqtt_version(version_);
@@ -272,6 +272,7 @@ class MqttOutput final : public Output {
         std::chrono::duration_cast<std::chrono::seconds>(o.get_duration("keep_alive"));
     settings.timeout = to_ms(timeout_);
     settings.max_inflight = max_inflight_;
+    settings.protocol_level = version_ == MQTTVERSION_5 ? core::mqtt::kMqtt5 : core::mqtt::kMqtt311;
     try {
       return std::make_unique<core::mqtt::Publisher>(std::move(settings), log_);
     } catch (const std::invalid_argument& e) {
@@ -299,6 +300,11 @@ class MqttOutput final : public Output {
     for (const Message& m : messages_) outgoing_.push_back({*m.topic, m.payload});
     std::string error = native_->publish(outgoing_, static_cast<uint8_t>(qos_), retain_);
     if (error.empty()) return WriteResult::ok();
+    if (native_->refused_for_good()) {
+      // Sending it again cannot help: halve the batch down to the message, and drop that one.
+      std::string why = "publishing to " + native_->server().text() + " failed: " + error;
+      return messages_.size() > 1 ? WriteResult::split(why) : WriteResult::reject(why);
+    }
     // The publisher closed the connection: the next write connects afresh and sends the
     // whole batch again.
     return WriteResult::retry("publishing " + std::to_string(messages_.size()) + " messages to " +

@@ -62,6 +62,35 @@ std::set<int64_t> distinct_seqs(const std::vector<MqttMessage>& messages) {
   return seqs;
 }
 
+// One "temp" metric per room, its tag `room` naming it (the topics below are rooms/<room>).
+Batch rooms(std::initializer_list<const char*> names) {
+  Batch batch;
+  for (const char* room : names) {
+    Metric m("temp", kBaseTime);
+    m.set_tag("room", room);
+    m.set_field("celsius", 21.0);
+    batch.push_back(m);
+  }
+  return batch;
+}
+
+// Sends `batch` and waits until all but one of its metrics are written and that one rejected.
+void expect_one_rejected(Agent& agent, const Batch& batch) {
+  agent.send(batch);
+  REQUIRE(eventually(
+      [&] {
+        return agent.stats().metrics_written == batch.size() - 1 &&
+               agent.stats().metrics_rejected == 1;
+      },
+      20));
+}
+
+std::set<std::string> topics_of(const std::vector<MqttMessage>& messages) {
+  std::set<std::string> topics;
+  for (const MqttMessage& m : messages) topics.insert(m.topic);
+  return topics;
+}
+
 bool skip_without_mosquitto() {
   if (sluice::testing::mosquitto_available()) return false;
   MESSAGE("mosquitto is not installed (Debian packages mosquitto, mosquitto-clients); skipped");
@@ -320,22 +349,10 @@ TEST_CASE("mqtt: a metric whose topic cannot be published is rejected, the rest 
   REQUIRE(sub.sync());
   {
     Agent agent(output(broker, ", qos: 1, topic: 'rooms/{{ .Tag \"room\" }}'"));
-    Batch batch;
-    for (const char* room : {"a", "b", "c+d", "e"}) {  // + is a wildcard: never a topic
-      Metric m("temp", kBaseTime);
-      m.set_tag("room", room);
-      m.set_field("celsius", 21.0);
-      batch.push_back(m);
-    }
-    agent.send(batch);
-    REQUIRE(eventually(
-        [&] { return agent.stats().metrics_written == 3 && agent.stats().metrics_rejected == 1; },
-        20));
+    expect_one_rejected(agent, rooms({"a", "b", "c+d", "e"}));  // + is a wildcard: never a topic
   }
   REQUIRE(sub.wait(20) == 0);
-  std::set<std::string> topics;
-  for (const MqttMessage& m : sub.messages()) topics.insert(m.topic);
-  CHECK(topics == std::set<std::string>{"rooms/a", "rooms/b", "rooms/e"});
+  CHECK(topics_of(sub.messages()) == std::set<std::string>{"rooms/a", "rooms/b", "rooms/e"});
   CHECK(sub.messages().size() == 3);  // the split sent nothing twice
 }
 
@@ -352,23 +369,12 @@ TEST_CASE("mqtt: a message an MQTT 5 broker refuses for good is rejected, the re
   REQUIRE(sub.sync());
   {
     Agent agent(output(broker, ", qos: 1, protocol: \"5\", topic: 'rooms/{{ .Tag \"room\" }}'"));
-    Batch batch;
-    for (const char* room : {"open/a", "open/b", "locked", "open/c"}) {
-      Metric m("temp", kBaseTime);
-      m.set_tag("room", room);
-      m.set_field("celsius", 21.0);
-      batch.push_back(m);
-    }
-    agent.send(batch);
     // Mosquitto answers PUBACK "not authorized": the batch is split down to that message.
-    REQUIRE(eventually(
-        [&] { return agent.stats().metrics_written == 3 && agent.stats().metrics_rejected == 1; },
-        20));
+    expect_one_rejected(agent, rooms({"open/a", "open/b", "locked", "open/c"}));
   }
   REQUIRE(sub.wait(20) == 0);
-  std::set<std::string> topics;
-  for (const MqttMessage& m : sub.messages()) topics.insert(m.topic);
-  CHECK(topics == std::set<std::string>{"rooms/open/a", "rooms/open/b", "rooms/open/c"});
+  CHECK(topics_of(sub.messages()) ==
+        std::set<std::string>{"rooms/open/a", "rooms/open/b", "rooms/open/c"});
 }
 
 TEST_CASE("mqtt: over TLS with a user name, a persistent session, QoS 2 on MQTT 3.1.1") {

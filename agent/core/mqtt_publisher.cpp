@@ -156,7 +156,7 @@ void Publisher::take_limits(const Connack& connack) {
   window_ = settings_.max_inflight;
   if (connack.receive_maximum) window_ = std::min<size_t>(window_, *connack.receive_maximum);
   maximum_qos_ = connack.maximum_qos.value_or(2);
-  // The limit is of the whole packet; a PUBLISH's fixed header takes at most 5 bytes.
+  // Maximum Packet Size counts the whole packet, fixed header included.
   maximum_packet_size_ = connack.maximum_packet_size
                              ? std::min<size_t>(kMaxRemainingLength, *connack.maximum_packet_size)
                              : kMaxRemainingLength;

@@ -108,7 +108,11 @@ TEST_CASE("SIGHUP reload keeps unchanged outputs with their buffers, a bad confi
       return agent.pipeline().inputs()[0]->stats().metrics_gathered == i;
     }));
   }
-  REQUIRE(eventually([&] { return before->buffered() == 3 && kept->attempts >= 1; }));
+  REQUIRE(eventually([&] { return before->buffered() == 3; }));
+  // The flush ticks may each have come before a metric reached the buffer: ask for a write, so
+  // that the kept output has surely tried (and failed, the server being down) before the reload.
+  before->flush_now();
+  REQUIRE(eventually([&] { return kept->attempts >= 1; }));
 
   // Good config: the input changes, the kept output does not, the other output goes.
   file.write(std::string(kAgent) + "inputs:\n  - gen: {count: 2, metric: other, collection_offset: 500ms}\noutputs:\n" +

@@ -7,10 +7,10 @@ namespace sluice::core {
 void RoutedBodySender::start(std::span<const Metric> batch) {
   std::vector<RoutedBody> bodies;
   serialize_routed(batch, routes_, options_, bodies);
-  queue(std::move(bodies));
+  start(std::move(bodies));
 }
 
-void RoutedBodySender::queue(std::vector<RoutedBody> bodies) {
+void RoutedBodySender::start(std::vector<RoutedBody> bodies) {
   if (in_flight_.empty()) failed_ = false;
   auto shared = std::make_shared<std::vector<RoutedBody>>(std::move(bodies));
   std::string compress_error = gzip_ ? compress(*shared) : "";

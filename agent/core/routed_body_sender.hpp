@@ -1,6 +1,6 @@
-// Writing ahead for the outputs that post routed line-protocol bodies (influxdb, influxdb_v2):
-// the agent's thread serializes and gzip-compresses the next batch while a sender thread posts
-// the previous one. The server still gets one request at a time, in order; what overlaps is the
+// Writing ahead for the HTTP outputs (influxdb and influxdb_v2 with their routed line-protocol
+// bodies, http with the bodies of its data format): the agent's thread serializes and
+// gzip-compresses the next batch while a sender thread posts the previous one. The server still gets one request at a time, in order; what overlaps is the
 // agent's CPU with the round trip.
 //
 // After a post fails, the writes queued behind it are not sent: they would reach the server
@@ -47,11 +47,12 @@ class RoutedBodySender {
   // Serializes and compresses the batch, and queues its bodies for the sender. With nothing in
   // flight, a failure before is forgotten: the host is writing again.
   void start(std::span<const Metric> batch);
+  // The same for bodies the output serialized itself (the routes then go unused).
+  void start(std::vector<RoutedBody> bodies);
   // The outcome of the oldest write started and not yet finished; waits for it.
   WriteResult finish();
 
  private:
-  void queue(std::vector<RoutedBody> bodies);
   // Replaces each body's text by its gzip member. "" or why zlib failed.
   std::string compress(std::vector<RoutedBody>& bodies);
 

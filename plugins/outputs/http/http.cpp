@@ -14,6 +14,7 @@
 #include "core/http_options.hpp"
 #include "core/http_result.hpp"
 #include "core/http_url.hpp"
+#include "core/routed_body_sender.hpp"
 #include "plugin/registry.hpp"
 #include "plugin/format_factory.hpp"
 
@@ -86,36 +87,63 @@ class HttpOutput final : public Output {
                           ? "application/json"
                           : "text/plain; charset=utf-8";
     }
+    // Bodies are compressed by the sender's preparing step, before they reach its thread.
+    const bool gzip = client.gzip;
+    client.gzip = false;
     client_ = std::make_unique<core::HttpClient>(std::move(client));
+    sender_ = std::make_unique<core::RoutedBodySender>(
+        std::span<const core::RouteTag>(), lineproto::SerializeOptions(), gzip,
+        [this](const std::vector<core::RoutedBody>& bodies) { return send_all(bodies); });
   }
 
+  size_t max_writes_in_flight() const override { return core::RoutedBodySender::kMaxInFlight; }
+
+  void start_write(std::span<const Metric> batch) override { sender_->start(bodies_of(batch)); }
+  WriteResult finish_write() override { return sender_->finish(); }
   WriteResult write(std::span<const Metric> batch) override {
+    sender_->start(bodies_of(batch));
+    return sender_->finish();
+  }
+
+ private:
+  // The batch's request bodies: one for the whole batch, or one per metric.
+  std::vector<core::RoutedBody> bodies_of(std::span<const Metric> batch) {
+    std::vector<core::RoutedBody> bodies;
     if (batch_format_) {
-      text_.clear();
-      serializer_->serialize_batch(batch, text_);
-      return send(batch.size());
+      core::RoutedBody& body = bodies.emplace_back();
+      serializer_->serialize_batch(batch, body.text);
+      body.metrics = batch.size();
+      return bodies;
     }
-    // One request per metric. A retry sends them all again, as the host keeps the batch whole.
     for (const Metric& metric : batch) {
-      text_.clear();
-      serializer_->serialize(metric, text_);
-      if (text_.empty()) continue;
-      WriteResult result = send(1);
+      core::RoutedBody body;
+      serializer_->serialize(metric, body.text);
+      body.metrics = 1;
+      if (!body.text.empty()) bodies.push_back(std::move(body));
+    }
+    return bodies;
+  }
+
+  // One request per body, in order. A retry sends them all again, as the host keeps the batch
+  // whole.
+  WriteResult send_all(const std::vector<core::RoutedBody>& bodies) {
+    for (const core::RoutedBody& body : bodies) {
+      WriteResult result = send(body);
       if (result.status != WriteResult::Status::kOk) return result;
     }
     return WriteResult::ok();
   }
 
- private:
-  WriteResult send(size_t metrics) {
-    if (text_.empty()) return WriteResult::ok();
+  WriteResult send(const core::RoutedBody& body) {
+    if (body.text.empty()) return WriteResult::ok();
     core::HttpRequest request;
     request.method = method_;
     request.url = url_;
-    request.body = text_;
+    request.body = body.text;
     request.content_type = content_type_;
+    if (sender_->gzip()) request.headers.emplace_back("Content-Encoding", "gzip");
     core::HttpResponse response = client_->send(request);
-    std::string what = fmt::format("{} of {} metrics to {}", method_, metrics, url_);
+    std::string what = fmt::format("{} of {} metrics to {}", method_, body.metrics, url_);
     if (response.answered() && !response.success() &&
         non_retryable_.contains(static_cast<int>(response.status))) {
       return WriteResult::reject(fmt::format("{}: answer {} is in non_retryable_statuscodes: {}",
@@ -132,7 +160,9 @@ class HttpOutput final : public Output {
   std::set<int> non_retryable_;
   std::string content_type_;
   std::unique_ptr<core::HttpClient> client_;
-  std::string text_;  // reused between writes
+  // Last: its sender thread joins before the state its posts use goes. It alone touches the
+  // client.
+  std::unique_ptr<core::RoutedBodySender> sender_;
 };
 
 }  // namespace

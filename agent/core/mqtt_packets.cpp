@@ -250,6 +250,11 @@ class BodyReader {
     if (error_.empty()) error_ = fmt::format("{}: {}", packet_, why);
     return false;
   }
+  // Takes the fault of a reader of part of this body (a property list) as its own.
+  bool adopt_error(const BodyReader& part) {
+    if (error_.empty()) error_ = part.error_;
+    return false;
+  }
 
  private:
   bool need(size_t n, std::string_view what) {
@@ -349,7 +354,7 @@ bool read_properties(BodyReader& r, std::string_view packet, Properties& p) {
       default:
         ok = props.fail(fmt::format("unknown property 0x{:02x}", id));
     }
-    if (!ok) return r.fail(props.error().substr(packet.size() + 2));
+    if (!ok) return r.adopt_error(props);
   }
   return true;
 }

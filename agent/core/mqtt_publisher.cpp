@@ -354,11 +354,11 @@ std::string Publisher::refusal(const PacketAck& ack) {
 
 std::string Publisher::handle(const Packet& packet) {
   if (const auto* ack = std::get_if<PacketAck>(&packet)) {
-    auto it = inflight_.find(ack->packet_id);
     if (ack->reason_code >= 0x80 &&
         (ack->type == PacketType::kPuback || ack->type == PacketType::kPubrec)) {
       return refusal(*ack);
     }
+    auto it = inflight_.find(ack->packet_id);
     switch (ack->type) {
       case PacketType::kPuback:
         if (it != inflight_.end() && it->second.awaiting == PacketType::kPuback) {

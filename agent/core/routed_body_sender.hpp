@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/http_client.hpp"
 #include "core/http_gzip.hpp"
 #include "core/http_line_routing.hpp"
 #include "core/ordered_worker.hpp"
@@ -41,6 +42,14 @@ class RoutedBodySender {
         options_(options),
         gzip_(gzip),
         post_(std::move(post)) {}
+
+  // Whether `client` was set to gzip request bodies, turning that off: the sender compresses
+  // them itself, on the preparing thread. Pass the result as the constructor's `gzip`.
+  static bool take_compression(HttpClientOptions& client) {
+    const bool gzip = client.gzip;
+    client.gzip = false;
+    return gzip;
+  }
 
   bool gzip() const { return gzip_; }
 

@@ -87,9 +87,7 @@ class HttpOutput final : public Output {
                           ? "application/json"
                           : "text/plain; charset=utf-8";
     }
-    // Bodies are compressed by the sender's preparing step, before they reach its thread.
-    const bool gzip = client.gzip;
-    client.gzip = false;
+    const bool gzip = core::RoutedBodySender::take_compression(client);
     client_ = std::make_unique<core::HttpClient>(std::move(client));
     sender_ = std::make_unique<core::RoutedBodySender>(
         std::span<const core::RouteTag>(), lineproto::SerializeOptions(), gzip,

@@ -74,9 +74,7 @@ class InfluxDbOutput final : public Output {
                         "expected any, one, quorum or all, got \"" + consistency_ + "\"");
     }
     core::HttpClientOptions client = core::http_client_options(o, "http_headers");
-    // Bodies are compressed by the sender's preparing step, before they reach its thread.
-    const bool gzip = client.gzip;
-    client.gzip = false;
+    const bool gzip = core::RoutedBodySender::take_compression(client);
     client.username = o.get_string("username");
     client.password = o.get_string("password");
     client_ = std::make_unique<core::HttpClient>(std::move(client));

@@ -58,9 +58,7 @@ class InfluxDbV2Output final : public Output {
     const std::string& token = o.get_string("token");
     if (!token.empty())
       client.headers.insert(client.headers.begin(), {"Authorization", "Token " + token});
-    // Bodies are compressed by the sender's preparing step, before they reach its thread.
-    const bool gzip = client.gzip;
-    client.gzip = false;
+    const bool gzip = core::RoutedBodySender::take_compression(client);
     client_ = std::make_unique<core::HttpClient>(std::move(client));
     lineproto::SerializeOptions serialize;
     serialize.uint_support = o.get_bool("influx_uint_support");

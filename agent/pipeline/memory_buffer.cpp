@@ -1,6 +1,8 @@
 #include "pipeline/memory_buffer.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <iterator>
 
 #include "core/delivery.hpp"
 
@@ -67,13 +69,16 @@ BufferLease MemoryBuffer::take_after(const BufferLease& previous, size_t max) {
   return lend(previous.first_seq + previous.size(), max);
 }
 
-BufferLease MemoryBuffer::lend(uint64_t seq, size_t max) const {
+BufferLease MemoryBuffer::lend(uint64_t seq, size_t max) {
   BufferLease lease;
   // Metrics dropped since the previous lease was taken are skipped.
   lease.first_seq = std::max(seq, front_seq_);
   size_t skip = static_cast<size_t>(lease.first_seq - front_seq_);
   if (skip >= size_ || max == 0) return lease;
   size_t wanted = std::min(max, size_ - skip);
+  if (skip == 0 && segments_.front().size() < wanted && front_is_ours(wanted)) {
+    merge_front(wanted);  // the front segment now holds all that is wanted
+  }
   auto segment = segments_.begin();
   while (skip >= segment->size()) {
     skip -= segment->size();
@@ -95,6 +100,31 @@ BufferLease MemoryBuffer::lend(uint64_t seq, size_t max) const {
   lease.metrics = std::span<const Metric>(gathered->data(), gathered->size());
   lease.keep_alive = std::move(gathered);
   return lease;
+}
+
+bool MemoryBuffer::front_is_ours(size_t count) const {
+  for (auto segment = segments_.begin(); count > 0; ++segment) {
+    if (segment->batch.use_count() != 1) return false;
+    count -= std::min(count, segment->size());
+  }
+  // Whoever held these batches before let go of them after reading: see their reads before
+  // the moves below.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return true;
+}
+
+void MemoryBuffer::merge_front(size_t count) {
+  auto merged = std::make_shared<Batch>();
+  merged->reserve(count);
+  while (merged->size() < count) {
+    Segment& front = segments_.front();
+    size_t n = std::min(count - merged->size(), front.size());
+    auto first = front.batch->begin() + static_cast<ptrdiff_t>(front.begin);
+    std::move(first, first + static_cast<ptrdiff_t>(n), std::back_inserter(*merged));
+    front.begin += n;  // what was moved out is no longer this segment's
+    if (front.size() == 0) segments_.pop_front();
+  }
+  segments_.push_front(Segment{std::move(merged), 0});
 }
 
 void MemoryBuffer::remove(const BufferLease& lease) {

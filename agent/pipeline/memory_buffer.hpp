@@ -8,8 +8,9 @@
 namespace sluice::pipeline {
 
 // A buffer in memory holding shared batches without copying them. A write takes a span of
-// the front batch when it is large enough; only when a write must gather several small batches
-// are their metrics copied into one.
+// the front batch when it is large enough. When a write must gather several batches, their
+// metrics move into one if this buffer alone holds them (one output, no write under way), and
+// are copied otherwise.
 class MemoryBuffer final : public MetricBuffer {
  public:
   explicit MemoryBuffer(size_t limit) : limit_(limit) {}
@@ -30,7 +31,11 @@ class MemoryBuffer final : public MetricBuffer {
     size_t size() const { return batch->size() - begin; }
   };
   // Lends up to `max` metrics from sequence number `seq` on (or the oldest, if that is gone).
-  BufferLease lend(uint64_t seq, size_t max) const;
+  BufferLease lend(uint64_t seq, size_t max);
+  // Whether the first `count` metrics span segments that only this buffer holds.
+  bool front_is_ours(size_t count) const;
+  // Moves the first `count` metrics (which span several segments) into one new front segment.
+  void merge_front(size_t count);
   // Removes n metrics from the front (written or rejected).
   void pop_front(size_t n);
   // Removes n metrics from the front that were never written.

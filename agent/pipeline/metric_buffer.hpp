@@ -10,8 +10,10 @@
 
 namespace sluice::pipeline {
 
-// Batches fan out to several outputs as one shared, read-only batch.
-using SharedBatch = std::shared_ptr<const Batch>;
+// Batches fan out to several outputs as one shared batch, which they only read. The one
+// exception: a buffer that finds itself the batch's only holder may move metrics out of it
+// (MemoryBuffer), which is why the pointer is not to const.
+using SharedBatch = std::shared_ptr<Batch>;
 
 // The oldest metrics of a buffer, lent out for one write. They stay in the buffer until the
 // write succeeds (remove), so a failed write loses nothing and keeps the order.

@@ -138,8 +138,8 @@ Batch Pipeline::process(Batch batch) {
 
 void Pipeline::fan_out(Batch batch) {
   if (batch.empty()) return;
-  // One read-only batch shared by every output.
-  auto shared = std::make_shared<const Batch>(std::move(batch));
+  // One batch shared by every output.
+  auto shared = std::make_shared<Batch>(std::move(batch));
   for (auto& output : outputs_) output->add(shared);
 }
 

@@ -100,3 +100,28 @@ TEST_CASE("take_after lends what follows a lease still out, across batches and p
   CHECK(values(after_drop) == std::vector<int64_t>{11, 12, 13});
   CHECK(after_drop.first_seq == 11);
 }
+
+TEST_CASE("batches only the buffer holds are merged, not copied, when a lease spans them") {
+  MemoryBuffer buffer(100);
+  buffer.add(batch_of(0, 3));
+  buffer.add(batch_of(3, 3));
+  buffer.add(batch_of(6, 4));
+  BufferLease lease = buffer.take(5);
+  CHECK(values(lease) == std::vector<int64_t>{0, 1, 2, 3, 4});
+  // The merged batch is now the front: taking again lends the same metrics in place.
+  BufferLease again = buffer.take(5);
+  CHECK(again.metrics.data() == lease.metrics.data());
+  buffer.remove(lease);
+  CHECK(buffer.size() == 5);
+  CHECK(values(buffer.take(10)) == std::vector<int64_t>{5, 6, 7, 8, 9});
+}
+
+TEST_CASE("a batch someone else still holds is copied from, never moved out of") {
+  MemoryBuffer buffer(100);
+  SharedBatch held = batch_of(0, 3);  // as another output's buffer would hold it
+  buffer.add(held);
+  buffer.add(batch_of(3, 3));
+  CHECK(values(buffer.take(5)) == std::vector<int64_t>{0, 1, 2, 3, 4});
+  BufferLease whole{std::span<const Metric>(held->data(), held->size()), 0, held};
+  CHECK(values(whole) == std::vector<int64_t>{0, 1, 2});
+}

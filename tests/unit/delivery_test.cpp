@@ -65,10 +65,10 @@ TEST_CASE("metrics a full buffer drops, or still holds when it goes, are reporte
   Outcomes first, second, third;
   {
     MemoryBuffer buffer(2);
-    buffer.add(std::make_shared<const Batch>(Batch{tracked(first.group())}));
-    buffer.add(std::make_shared<const Batch>(Batch{tracked(second.group())}));
+    buffer.add(std::make_shared<Batch>(Batch{tracked(first.group())}));
+    buffer.add(std::make_shared<Batch>(Batch{tracked(second.group())}));
     // The oldest goes to make room.
-    CHECK(buffer.add(std::make_shared<const Batch>(Batch{tracked(third.group())})) == 1);
+    CHECK(buffer.add(std::make_shared<Batch>(Batch{tracked(third.group())})) == 1);
     CHECK(first.seen == std::vector<bool>{false});
     // The second is written: delivered once nothing holds it.
     BufferLease lease = buffer.take(1);
@@ -83,7 +83,7 @@ TEST_CASE("metrics a full buffer drops, or still holds when it goes, are reporte
 TEST_CASE("a batch larger than the whole buffer reports the part it cannot keep as lost") {
   Outcomes kept, dropped;
   MemoryBuffer buffer(1);
-  buffer.add(std::make_shared<const Batch>(Batch{tracked(dropped.group()), tracked(kept.group())}));
+  buffer.add(std::make_shared<Batch>(Batch{tracked(dropped.group()), tracked(kept.group())}));
   BufferLease lease = buffer.take(1);
   buffer.remove(lease);
   lease = {};

@@ -181,15 +181,19 @@ inline char* put_eight_digits(char* out, uint32_t value) {
   return out + 8;
 }
 
-// Writes value < 100'000'000 without leading zeros. Copies a fixed eight bytes (cheaper than a
-// variable-length copy), so the caller leaves eight bytes of room and the buffer has slack.
+// Writes value (0 < value < 100'000'000) without leading zeros. Finds them all at once in the
+// eight digits and stores a fixed eight bytes (cheaper than a variable-length copy), so the
+// caller leaves eight bytes of room and the buffer has slack.
 inline char* put_up_to_eight_digits(char* out, uint32_t value) {
-  char buf[16] = {};
-  put_eight_digits(buf, value);
-  int skip = 0;
-  while (skip < 7 && buf[skip] == '0') ++skip;
-  std::memcpy(out, buf + skip, 8);
-  return out + (8 - skip);
+  char digits[8];
+  put_eight_digits(digits, value);
+  uint64_t word;
+  std::memcpy(&word, digits, 8);
+  // Little-endian: the first digit is the lowest byte, and each '0' byte turns to zero.
+  const int leading_zeros = __builtin_ctzll(word ^ 0x3030303030303030ULL) / 8;
+  word >>= 8 * leading_zeros;
+  std::memcpy(out, &word, 8);
+  return out + (8 - leading_zeros);
 }
 
 }  // namespace
@@ -224,25 +228,6 @@ char* format_int64(int64_t value, char* out) {
 
 namespace {
 
-// Writes m / 10^k in plain decimal ("10.125", "0.0001", "42"), with a minus sign when
-// `negative`: the digits right to left into a scratch buffer, the point placed on the way, then
-// one copy of fixed size (format_float's callers leave 32 bytes of room). m < 10^16, k <= 9.
-char* write_decimal(uint64_t m, int k, bool negative, char* out) {
-  char buffer[48];
-  char* const end = buffer + 24;
-  char* p = end;
-  int written = 0;
-  do {
-    if (written == k && k > 0) *--p = '.';
-    *--p = static_cast<char>('0' + m % 10);
-    m /= 10;
-    ++written;
-  } while (m != 0 || written <= k);
-  if (negative) *--p = '-';
-  std::memcpy(out, p, 24);
-  return out + (end - p);
-}
-
 // The fast path of format_float for the common values of metrics: those that at most nine
 // decimals write exactly enough to read back, in the plain-decimal range. The test of reading
 // back is exact: the parser computes m / 10^k correctly rounded, as the division here does.
@@ -252,21 +237,29 @@ char* write_decimal(uint64_t m, int k, bool negative, char* out) {
 // more than a unit in the last place), so that integer is value * 10^9 rounded: the product is
 // below 2^53 and within 0.2 of it. Its trailing zeros give the fewest decimals, and its digits
 // are those of the shortest round trip. Returns nullptr to leave the value to the general path.
+//
+// The integer part and all nine decimals are written with fixed-size stores and the trailing
+// zeros cut afterwards: no loop whose length depends on the value, whose branches the processor
+// would mispredict from one metric to the next.
 char* format_simple_float(double value, char* out) {
   const double magnitude = std::fabs(value);
   if (!(magnitude >= 1e-4 && magnitude < 1e6)) return nullptr;
-  auto m = static_cast<uint64_t>(magnitude * 1e9 + 0.5);
+  const auto m = static_cast<uint64_t>(magnitude * 1e9 + 0.5);
   if (static_cast<double>(m) / 1e9 != magnitude) return nullptr;
-  int k = 9;
-  if (m % 100'000 == 0) {
-    m /= 100'000;
-    k -= 5;
-  }
-  while (k > 0 && m % 10 == 0) {
-    m /= 10;
-    --k;
-  }
-  return write_decimal(m, k, value < 0, out);
+  if (value < 0) *out++ = '-';
+  out = format_uint64(m / 1'000'000'000, out);
+  const auto decimals = static_cast<uint32_t>(m % 1'000'000'000);
+  if (decimals == 0) return out;
+  out[0] = '.';
+  out[1] = static_cast<char>('0' + decimals / 100'000'000);
+  put_eight_digits(out + 2, decimals % 100'000'000);
+  uint64_t last_eight;
+  std::memcpy(&last_eight, out + 2, 8);
+  const uint64_t nonzero = last_eight ^ 0x3030303030303030ULL;
+  // Little-endian: the last digit is the highest byte. With the last eight all zero, the first
+  // decimal is not (decimals != 0).
+  const int kept = nonzero == 0 ? 0 : 8 - __builtin_clzll(nonzero) / 8;
+  return out + 2 + kept;
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 // /dev/null; then collectd 5.12 in the same run (network plugin fed by collectd-tg, write_graphite
 // into a local TCP sink that counts), for a side-by-side figure. Prints figures; asserts nothing.
 //
-//   listener_bench [metrics=3000000] [collectd_seconds=10]
+//   listener_bench [metrics=3000000] [collectd_seconds=10] [scenarios]
+//
+// scenarios: a comma-separated choice among tcp1, discard, tcp4, http, overload, connections
+// and collectd (all by default).
 //
 // Lossless runs use when_full: block, so a slower pipeline holds the sender back through TCP and
 // "sent == written" is checked. CPU is the process's (getrusage) minus the sender threads' own.
@@ -427,7 +430,7 @@ void isolated(F scenario) {
 int main(int argc, char** argv) {
   size_t total = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 3'000'000;
   double collectd_seconds = argc > 2 ? std::strtod(argv[2], nullptr) : 10.0;
-  std::string only = argc > 3 ? argv[3] : "tcp,http,overload,connections,collectd";
+  std::string only = argc > 3 ? argv[3] : "tcp1,discard,tcp4,http,overload,connections,collectd";
   auto wanted = [&](const char* name) { return only.find(name) != std::string::npos; };
   signal(SIGPIPE, SIG_IGN);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
@@ -444,7 +447,7 @@ int main(int argc, char** argv) {
   // run is in a child process).
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return 1;
-  if (wanted("tcp")) {
+  if (wanted("tcp1")) {
     isolated([&] {
       tcp_run(block, kBlockLines, total / 4, 1, "block", to_null);  // warms up
       Run tcp1 = tcp_run(block, kBlockLines, total, 1, "block", to_null);
@@ -453,11 +456,15 @@ int main(int argc, char** argv) {
                            static_cast<double>(tcp1.written) / tcp1.agent_cpu};
       if (write(pipe_fds[1], figures, sizeof figures) != sizeof figures) std::printf("pipe\n");
     });
+  }
+  if (wanted("discard")) {
     isolated([&] {
       // Without the file output's serializing: the listener's and the pipeline's own cost.
       Run discard = tcp_run(block, kBlockLines, total, 1, "block", "discard: {{when_full: {}}}");
       print_run("TCP -> socket_listener -> discard, 1 connection, when_full: block", discard);
     });
+  }
+  if (wanted("tcp4")) {
     isolated([&] {
       Run tcp4 = tcp_run(block, kBlockLines, total, 4, "block", to_null);
       print_run("TCP -> socket_listener -> file /dev/null, 4 connections, when_full: block", tcp4);
@@ -489,7 +496,7 @@ int main(int argc, char** argv) {
   if (wanted("connections")) isolated([] { connection_cost(); });
 
   double sluice_rate = 0, sluice_per_cpu = 0;
-  if (wanted("tcp")) {
+  if (wanted("tcp1")) {
     double figures[2] = {0, 0};
     if (read(pipe_fds[0], figures, sizeof figures) == sizeof figures) {
       sluice_rate = figures[0];

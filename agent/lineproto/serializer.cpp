@@ -1,5 +1,9 @@
 #include "lineproto/serializer.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -95,10 +99,45 @@ char* write_replacement(char* w) {
   return w;
 }
 
+#if defined(__SSE2__)
+// The bytes of the 16 at p that a token of this kind cannot copy as they are (to escape, ASCII
+// control, or part of a multi-byte character), as a bit mask.
+template <Token kToken>
+inline unsigned unplain_bytes16(__m128i x) {
+  __m128i m =
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')), _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+  if constexpr (kToken != Token::kName) {
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('=')));
+  }
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+  // ASCII control bytes: x <= 0x1f as unsigned, i.e. min(x, 0x1f) == x.
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x));
+  return static_cast<unsigned>(_mm_movemask_epi8(m)) | static_cast<unsigned>(_mm_movemask_epi8(x));
+}
+#endif
+
 // Writes `text` escaped as a token of this kind, with the lenient rewrites serialize() documents.
 // Returns false, having written an unspecified part, when the token is left out instead.
 template <Token kToken>
-bool write_token(Writer& out, std::string_view text) {
+bool write_token(Writer& out, const std::string& token) {
+#if defined(__SSE2__)
+  // Most names and keys are short and plain: checked and copied 16 bytes at once. A std::string
+  // of capacity 15 or more always has 16 bytes from data() on (its characters and the
+  // terminating zero, in its own buffer or the heap block), so the load stays in bounds.
+  if constexpr (kToken != Token::kString) {
+    const size_t n = token.size();
+    if (n != 0 && n < 16 && token.capacity() >= 15 && token[n - 1] != '\\') {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(token.data()));
+      if ((unplain_bytes16<kToken>(x) & ((1u << n) - 1)) == 0) {
+        char* w = out.room(16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), x);
+        out.advance_to(w + n);
+        return true;
+      }
+    }
+  }
+#endif
+  const std::string_view text = token;
   constexpr uint8_t kEscape = escape_class<kToken>();
   constexpr uint8_t kSpecial =
       kEscape | detail::kWriteHigh | (kToken == Token::kString ? 0 : detail::kWriteControl);
@@ -179,7 +218,7 @@ bool write_token(Writer& out, std::string_view text) {
   return true;
 }
 
-bool write_name(Writer& out, std::string_view name) {
+bool write_name(Writer& out, const std::string& name) {
   if (name.empty() || name.front() == '#') return false;
   return write_token<Token::kName>(out, name);
 }

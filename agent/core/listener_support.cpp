@@ -1,5 +1,9 @@
 #include "core/listener_support.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -104,13 +108,36 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
   return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
 }
 
+size_t count_newlines(std::string_view text) {
+  size_t count = 0;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+#if defined(__SSE2__)
+  const __m128i newline = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    // Each lane counts down by one per newline (a match is -1), for at most 255 blocks.
+    __m128i lanes = _mm_setzero_si128();
+    const size_t blocks = std::min<size_t>(static_cast<size_t>(end - p) / 16, 255);
+    for (size_t i = 0; i < blocks; ++i, p += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(x, newline));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    count += static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; p < end; ++p) count += *p == '\n' ? 1 : 0;
+  return count;
+}
+
 LineWrite write_lines(Parser& parser, std::string_view body, Accumulator& acc,
                       const LineWriteOptions& options) {
   LineWrite out;
   Batch batch;
-  // Room for every line up front (a newline count is cheap next to parsing): growing the batch
-  // line by line would move each metric several times.
-  batch.reserve(static_cast<size_t>(std::count(body.begin(), body.end(), '\n')) + 1);
+  // Room for every line up front (counting newlines 16 bytes at a time is cheap next to
+  // parsing): growing the batch line by line would move each metric several times.
+  batch.reserve(count_newlines(body) + 1);
   std::vector<ParseError> errors;
   const int64_t now = acc.time();
   // Lines without a time get 0 here and `now` below, after the multiplier.

@@ -85,6 +85,9 @@ struct LineWriteOptions {
   std::vector<std::pair<std::string, std::string>> tags;  // set on every metric (overwrite)
 };
 
+// How many '\n' bytes `text` holds (16 at a time where the processor allows).
+size_t count_newlines(std::string_view text);
+
 // Parses `body`, sets the tags, adds the metrics in one batch and reports each bad line with
 // acc.add_rejected (as plugin::parse_into does).
 LineWrite write_lines(Parser& parser, std::string_view body, Accumulator& acc,

@@ -316,12 +316,10 @@ void for_each_field(const Metric& metric, bool sorted, Fn&& fn) {
   for (size_t i = 0; i < fields.size(); ++i) fn(*order[i]);
 }
 
-}  // namespace
-
-size_t serialize(const Metric& metric, std::string& out, const SerializeOptions& options) {
+// Appends the metric's lines at the writer's cursor; see serialize().
+size_t serialize_into(Writer& w, const Metric& metric, const SerializeOptions& options) {
   if (options.strict && unwritable_reason(metric, options)) return 0;
-  const size_t start = out.size();
-  Writer w(out, estimate_size(metric));
+  const size_t start = w.offset();
 
   // The header: measurement and tags.
   if (!write_name(w, metric.name())) {
@@ -388,10 +386,21 @@ size_t serialize(const Metric& metric, std::string& out, const SerializeOptions&
   return lines + 1;
 }
 
+}  // namespace
+
+size_t serialize(const Metric& metric, std::string& out, const SerializeOptions& options) {
+  Writer w(out, estimate_size(metric));
+  return serialize_into(w, metric, options);
+}
+
 size_t serialize_batch(std::span<const Metric> metrics, std::string& out,
                        const SerializeOptions& options) {
+  if (metrics.empty()) return 0;
+  // One writer for the batch, its room guessed from the first metric (a batch's metrics tend
+  // to look alike) and grown if need be: sizing each metric first would read all of it twice.
+  Writer w(out, (estimate_size(metrics.front()) + 16) * metrics.size());
   size_t lines = 0;
-  for (const Metric& metric : metrics) lines += serialize(metric, out, options);
+  for (const Metric& metric : metrics) lines += serialize_into(w, metric, options);
   return lines;
 }
 

@@ -301,3 +301,29 @@ TEST_CASE("serialize appends to what is already there") {
         "cpu,host=a usage_idle=98.2 1700000000123456789\ncpu,host=a usage_idle=98.2 "
         "1700000000123456789\n");
 }
+
+TEST_CASE("serialize_batch writes what serialize writes for each metric, whatever the batch") {
+  // One writer serves the whole batch, its room guessed from the first metric: small first
+  // metrics followed by wide ones, unwritable ones in between, and lines split by length must
+  // all come out as they do metric by metric.
+  Metric tiny("t", 1);
+  tiny.set_field("v", int64_t{1});
+  Metric wide("wide", 2);
+  for (int i = 0; i < 200; ++i) wide.set_field("field_" + std::to_string(i), i * 0.5);
+  wide.set_tag("host", "a host with spaces, and commas");
+  Metric nothing("m", 3);  // no fields: nothing written
+  Metric bad_float("f", 4);
+  bad_float.set_field("nan", std::nan(""));
+  bad_float.set_field("ok", 1.5);
+  sluice::Batch batch{tiny, wide, nothing, bad_float, tiny, wide};
+  for (size_t max_line : {size_t{0}, size_t{256}}) {
+    lp::SerializeOptions options;
+    options.max_line_bytes = max_line;
+    std::string one_by_one = "prefix\n";
+    size_t lines = 0;
+    for (const Metric& m : batch) lines += lp::serialize(m, one_by_one, options);
+    std::string at_once = "prefix\n";
+    CHECK(lp::serialize_batch(batch, at_once, options) == lines);
+    CHECK(at_once == one_by_one);
+  }
+}

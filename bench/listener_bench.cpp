@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "cpu_lines.hpp"
 #include "core/http_client.hpp"
 #include "pipeline/clock.hpp"
 #include "pipeline/pipeline.hpp"
@@ -68,21 +69,6 @@ long current_rss_kib() {
   long pages = 0, resident = 0;
   in >> pages >> resident;
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-// Lines shaped like Telegraf's cpu input: 3 tags, 4 float fields and a counter (~140 bytes).
-std::string make_lines(size_t count, size_t first = 0) {
-  std::string out;
-  out.reserve(count * 150);
-  for (size_t i = first; i < first + count; ++i) {
-    out += fmt::format(
-        "cpu,cpu=cpu{},host=host{},region=eu-west usage_user={},usage_system={},"
-        "usage_idle={},usage_iowait=0.125,seq={}i {}\n",
-        i % 8, (i / 8) % 100, 10.0 + static_cast<double>(i % 1000) / 8.0,
-        3.25 + static_cast<double>(i % 97) / 16.0, 80.5 - static_cast<double>(i % 50) / 4.0, i,
-        1'700'000'000'000'000'000 + static_cast<int64_t>(i) * 1000);
-  }
-  return out;
 }
 
 int connect_tcp(int port) {
@@ -440,7 +426,7 @@ int main(int argc, char** argv) {
       "scenario runs in a process of its own\n\n",
       total, sysconf(_SC_NPROCESSORS_ONLN));
   constexpr size_t kBlockLines = 20'000;
-  std::string block = make_lines(kBlockLines);
+  std::string block = bench::cpu_lines(kBlockLines);
   const std::string to_null = "file: {{files: [/dev/null], when_full: {}}}";
 
   // The figures of the 1-connection TCP run, for the ratio to collectd (through a pipe, as the
@@ -473,7 +459,7 @@ int main(int argc, char** argv) {
   if (wanted("http")) {
     isolated([&] {
       std::vector<std::string> bodies;
-      for (size_t i = 0; i < 8; ++i) bodies.push_back(make_lines(5000, i * 5000));
+      for (size_t i = 0; i < 8; ++i) bodies.push_back(bench::cpu_lines(5000, i * 5000));
       Run http2 = http_run(bodies, 5000, total, 2);
       print_run("HTTP POST /write (5000 lines each, 2 clients) -> influxdb_listener -> /dev/null",
                 http2);

@@ -1,12 +1,11 @@
 // A probe for the metric model's layout: what building a metric on one thread, reading it on
 // another and freeing it costs, for sluice::Metric and for a compact layout that keeps a
-// metric's strings and values in one block. Both parse the same line protocol (the cpu-like
-// lines of listener_bench) with the same parser; the reader touches every name, key and value
+// metric's strings and values in one block. Both parse the same line protocol (cpu_lines.hpp,
+// as listener_bench sends) with the same parser; the reader touches every name, key and value
 // as a serializer would start to. Prints CPU per metric of both threads together; asserts
 // nothing. The compact layout is a sketch for this measurement, not the agent's.
 //
 //   metric_layout_bench [rounds=30]
-#include <fmt/format.h>
 #include <time.h>
 
 #include <condition_variable>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "cpu_lines.hpp"
 #include "lineproto/parser.hpp"
 
 using namespace sluice;
@@ -198,15 +198,7 @@ double measure(const std::string& input, size_t rounds, Build build, Read read) 
 
 int main(int argc, char** argv) {
   const size_t rounds = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 30;
-  std::string input;
-  for (size_t i = 0; i < 100'000; ++i) {
-    input += fmt::format(
-        "cpu,cpu=cpu{},host=host{},region=eu-west usage_user={},usage_system={},"
-        "usage_idle={},usage_iowait=0.125,seq={}i {}\n",
-        i % 8, (i / 8) % 100, 10.0 + static_cast<double>(i % 1000) / 8.0,
-        3.25 + static_cast<double>(i % 97) / 16.0, 80.5 - static_cast<double>(i % 50) / 4.0, i,
-        1'700'000'000'000'000'000 + static_cast<int64_t>(i) * 1000);
-  }
+  const std::string input = bench::cpu_lines(100'000);
   std::printf("metric_layout_bench: %zu metrics of 3 tags and 5 fields, batches of %zu\n",
               rounds * 100'000, kBatch);
   for (int run = 0; run < 3; ++run) {

@@ -246,6 +246,7 @@ class BodyReader {
     return true;
   }
   const std::string& error() const { return error_; }
+  std::string_view packet() const { return packet_; }
   bool fail(std::string why) {
     if (error_.empty()) error_ = fmt::format("{}: {}", packet_, why);
     return false;
@@ -277,85 +278,125 @@ struct Properties {
   std::string reason_string;
 };
 
+// How an MQTT 5 property is encoded, and what an error calls it.
+struct PropertySpec {
+  enum Type { kByte, kTwoBytes, kFourBytes, kVarint, kString, kStringPair } type;
+  const char* name;
+};
+
+std::optional<PropertySpec> property_spec(uint8_t id) {
+  using enum PropertySpec::Type;
+  switch (id) {
+    case kMaximumQos:
+      return PropertySpec{kByte, "Maximum QoS"};
+    case 0x01: case 0x17: case 0x19: case 0x25: case 0x28: case 0x29: case 0x2A:
+      return PropertySpec{kByte, "a one-byte property"};
+    case kReceiveMaximum:
+      return PropertySpec{kTwoBytes, "Receive Maximum"};
+    case 0x13: case 0x22: case 0x23:
+      return PropertySpec{kTwoBytes, "a two-byte property"};
+    case kSessionExpiryInterval:
+      return PropertySpec{kFourBytes, "Session Expiry Interval"};
+    case kMaximumPacketSize:
+      return PropertySpec{kFourBytes, "Maximum Packet Size"};
+    case 0x02: case 0x18:
+      return PropertySpec{kFourBytes, "a four-byte property"};
+    case 0x0B:
+      return PropertySpec{kVarint, "Subscription Identifier"};
+    case kReasonString:
+      return PropertySpec{kString, "Reason String"};
+    case 0x03: case 0x08: case 0x09: case 0x12: case 0x15: case 0x16: case 0x1A: case 0x1C:
+      return PropertySpec{kString, "a string property"};
+    case 0x26:
+      return PropertySpec{kStringPair, "a user property"};
+    default:
+      return std::nullopt;
+  }
+}
+
 // Reads an MQTT 5 property list (its varint length, then the properties), by each identifier's
-// data type, so that unknown-to-us properties are stepped over exactly.
-bool read_properties(BodyReader& r, std::string_view packet, Properties& p) {
+// data type, so that unknown-to-us properties are stepped over exactly; keeps those the
+// publisher acts on.
+bool read_properties(BodyReader& r, Properties& p) {
   uint32_t length = 0;
   std::string_view list;
   if (!r.varint(length, "the property length") || !r.sub(length, "the properties", list)) {
     return false;
   }
-  BodyReader props(list, packet);
+  BodyReader props(list, r.packet());
   while (!props.at_end()) {
     uint8_t id = 0;
     props.u8(id);
+    const std::optional<PropertySpec> spec = property_spec(id);
+    if (!spec) {
+      props.fail(fmt::format("unknown property 0x{:02x}", id));
+      return r.adopt_error(props);
+    }
+    uint32_t number = 0;
+    std::string text;
     bool ok = true;
+    switch (spec->type) {
+      case PropertySpec::kByte: {
+        uint8_t v = 0;
+        ok = props.u8(v);
+        number = v;
+        break;
+      }
+      case PropertySpec::kTwoBytes: {
+        uint16_t v = 0;
+        ok = props.u16(v, spec->name);
+        number = v;
+        break;
+      }
+      case PropertySpec::kFourBytes:
+        ok = props.u32(number, spec->name);
+        break;
+      case PropertySpec::kVarint:
+        ok = props.varint(number, spec->name);
+        break;
+      case PropertySpec::kString:
+        ok = props.string(text, spec->name);
+        break;
+      case PropertySpec::kStringPair:
+        ok = props.string(text, spec->name) && props.string(text, spec->name);
+        break;
+    }
     switch (id) {
-      case 0x01: case 0x17: case 0x19: case 0x25: case 0x28: case 0x29: case 0x2A: {
-        uint8_t v = 0;
-        ok = props.u8(v);
+      case kMaximumQos:
+        if (ok && number > 1) ok = props.fail(fmt::format("Maximum QoS {} is not 0 or 1", number));
+        p.maximum_qos = static_cast<uint8_t>(number);
         break;
-      }
-      case kMaximumQos: {
-        uint8_t v = 0;
-        ok = props.u8(v);
-        if (ok && v > 1) ok = props.fail(fmt::format("Maximum QoS {} is not 0 or 1", v));
-        p.maximum_qos = v;
+      case kReceiveMaximum:
+        if (ok && number == 0) ok = props.fail("Receive Maximum of 0");
+        p.receive_maximum = static_cast<uint16_t>(number);
         break;
-      }
-      case 0x13: case 0x22: case 0x23: {
-        uint16_t v = 0;
-        ok = props.u16(v, "a two-byte property");
+      case kSessionExpiryInterval:
+        p.session_expiry = number;
         break;
-      }
-      case kReceiveMaximum: {
-        uint16_t v = 0;
-        ok = props.u16(v, "Receive Maximum");
-        if (ok && v == 0) ok = props.fail("Receive Maximum of 0");
-        p.receive_maximum = v;
+      case kMaximumPacketSize:
+        if (ok && number == 0) ok = props.fail("Maximum Packet Size of 0");
+        p.maximum_packet_size = number;
         break;
-      }
-      case 0x02: case 0x18: {
-        uint32_t v = 0;
-        ok = props.u32(v, "a four-byte property");
-        break;
-      }
-      case kSessionExpiryInterval: {
-        uint32_t v = 0;
-        ok = props.u32(v, "Session Expiry Interval");
-        p.session_expiry = v;
-        break;
-      }
-      case kMaximumPacketSize: {
-        uint32_t v = 0;
-        ok = props.u32(v, "Maximum Packet Size");
-        if (ok && v == 0) ok = props.fail("Maximum Packet Size of 0");
-        p.maximum_packet_size = v;
-        break;
-      }
-      case 0x0B: {
-        uint32_t v = 0;
-        ok = props.varint(v, "Subscription Identifier");
-        break;
-      }
-      case 0x03: case 0x08: case 0x09: case 0x12: case 0x15: case 0x16: case 0x1A: case 0x1C: {
-        std::string v;
-        ok = props.string(v, "a string property");
-        break;
-      }
       case kReasonString:
-        ok = props.string(p.reason_string, "Reason String");
+        p.reason_string = std::move(text);
         break;
-      case 0x26: {  // User Property: a pair of strings
-        std::string key, value;
-        ok = props.string(key, "a user property") && props.string(value, "a user property");
-        break;
-      }
       default:
-        ok = props.fail(fmt::format("unknown property 0x{:02x}", id));
+        break;
     }
     if (!ok) return r.adopt_error(props);
   }
+  return true;
+}
+
+// MQTT 5's tail of an acknowledgement or a DISCONNECT: a reason code, then properties, each
+// left out when there is nothing after it (a reason of 0, success, when absent).
+bool read_reason(BodyReader& r, uint8_t& code, std::string& reason_string) {
+  if (r.at_end()) return true;
+  if (!r.u8(code)) return false;
+  if (r.at_end()) return true;
+  Properties p;
+  if (!read_properties(r, p)) return false;
+  reason_string = std::move(p.reason_string);
   return true;
 }
 
@@ -377,7 +418,7 @@ bool decode_connect(BodyReader& r, Connect& c) {
   c.clean_session = (flags & 0x02) != 0;
   if (level == kMqtt5) {
     Properties p;
-    if (!read_properties(r, "CONNECT", p)) return false;
+    if (!read_properties(r, p)) return false;
     c.session_expiry_seconds = p.session_expiry.value_or(0);
   }
   if (!r.string(c.client_id, "the client id")) return false;
@@ -408,7 +449,7 @@ bool decode_publish(BodyReader& r, uint8_t flags, uint8_t level, Publish& p) {
     if (p.packet_id == 0) return r.fail("packet id 0");
   }
   Properties ignored;
-  if (level == kMqtt5 && !read_properties(r, "PUBLISH", ignored)) return false;
+  if (level == kMqtt5 && !read_properties(r, ignored)) return false;
   p.payload.assign(r.rest());
   return true;
 }
@@ -616,7 +657,7 @@ Decoded decode(std::string_view bytes, size_t max_packet_size, uint8_t protocol_
       if (ok && (ack_flags & 0xfe)) ok = r.fail("reserved acknowledge flags are set");
       if (ok && v5) {
         Properties p;
-        ok = read_properties(r, name, p);
+        ok = read_properties(r, p);
         c.receive_maximum = p.receive_maximum;
         c.maximum_qos = p.maximum_qos;
         c.maximum_packet_size = p.maximum_packet_size;
@@ -651,13 +692,7 @@ Decoded decode(std::string_view bytes, size_t max_packet_size, uint8_t protocol_
     case PacketType::kPubcomp: {
       PacketAck a{type, 0};
       ok = r.u16(a.packet_id, "the packet id");
-      // MQTT 5: a reason code may follow, then properties; without them the reason is 0.
-      if (ok && v5 && !r.at_end()) ok = r.u8(a.reason_code);
-      if (ok && v5 && !r.at_end()) {
-        Properties p;
-        ok = read_properties(r, name, p);
-        a.reason_string = p.reason_string;
-      }
+      if (ok && v5) ok = read_reason(r, a.reason_code, a.reason_string);
       if (ok && !r.at_end()) ok = r.fail(v5 ? "bytes after the properties" : "remaining length is not 2");
       if (ok && a.packet_id == 0) ok = r.fail("packet id 0");
       d.packet = a;
@@ -667,15 +702,8 @@ Decoded decode(std::string_view bytes, size_t max_packet_size, uint8_t protocol_
     case PacketType::kPingresp:
     case PacketType::kDisconnect: {
       Bare b{type};
-      ok = true;
-      if (v5 && type == PacketType::kDisconnect && !r.at_end()) {
-        ok = r.u8(b.reason_code);
-        if (ok && !r.at_end()) {
-          Properties p;
-          ok = read_properties(r, name, p);
-          b.reason_string = p.reason_string;
-        }
-      }
+      ok = !(v5 && type == PacketType::kDisconnect) ||
+           read_reason(r, b.reason_code, b.reason_string);
       if (ok && !r.at_end()) ok = r.fail("remaining length is not 0");
       d.packet = std::move(b);
       break;

@@ -53,6 +53,13 @@ class SigpipeGuard {
   bool was_pending_ = false;
 };
 
+// A failure's reason, with the broker's own words after it when it gave some (MQTT 5's Reason
+// String).
+std::string explained(std::string why, const std::string& reason_string) {
+  if (!reason_string.empty()) why += " (" + reason_string + ")";
+  return why;
+}
+
 }  // namespace
 
 Publisher::Publisher(PublisherSettings settings, Logger& log)
@@ -120,8 +127,7 @@ std::string Publisher::open(const BrokerAddress& server) {
       if (connack.return_code != 0) {
         std::string why = settings_.protocol_level == kMqtt5 ? reason_name(connack.return_code)
                                                              : connack_reason(connack.return_code);
-        if (!connack.reason_string.empty()) why += " (" + connack.reason_string + ")";
-        return "the broker refused the connection: " + why;
+        return "the broker refused the connection: " + explained(why, connack.reason_string);
       }
       take_limits(connack);
       if (!settings_.clean_session && connack.session_present) {
@@ -346,10 +352,9 @@ std::string Publisher::refusal(const PacketAck& ack) {
     default:
       break;
   }
-  std::string why = fmt::format("the broker refused the message on \"{}\" ({}): {}", topic,
-                                packet_name(ack.type), reason_name(ack.reason_code));
-  if (!ack.reason_string.empty()) why += " (" + ack.reason_string + ")";
-  return why;
+  return explained(fmt::format("the broker refused the message on \"{}\" ({}): {}", topic,
+                               packet_name(ack.type), reason_name(ack.reason_code)),
+                   ack.reason_string);
 }
 
 std::string Publisher::handle(const Packet& packet) {
@@ -389,9 +394,8 @@ std::string Publisher::handle(const Packet& packet) {
     return "";
   }
   if (const auto* bare = std::get_if<Bare>(&packet); bare && bare->type == PacketType::kDisconnect) {
-    std::string why = "the broker disconnected: " + reason_name(bare->reason_code);
-    if (!bare->reason_string.empty()) why += " (" + bare->reason_string + ")";
-    return why;
+    return explained("the broker disconnected: " + reason_name(bare->reason_code),
+                     bare->reason_string);
   }
   return fmt::format("unexpected {} from the broker", packet_name(type_of(packet)));
 }

@@ -119,8 +119,9 @@ class Publisher {
   uint16_t last_packet_id_ = 0;
   uint64_t sent_count_ = 0;
   uint64_t answered_ = 0;  // acknowledgements that moved a message on: the progress waited for
-  // What the broker of the open connection takes (MQTT 5 CONNACK; the settings' otherwise).
-  size_t window_ = 20;
+  // What the broker of the open connection takes: set from each CONNACK (take_limits), from
+  // the settings where MQTT 5's limits are absent.
+  size_t window_ = 0;
   uint8_t maximum_qos_ = 2;
   size_t maximum_packet_size_ = kMaxRemainingLength;
   bool refused_for_good_ = false;

@@ -129,6 +129,13 @@ PublisherSettings settings_for(const ScriptedBroker& broker) {
   return s;
 }
 
+// Connects the publisher to the scripted broker, which starts a new session for it.
+void connect_new_session(Publisher& publisher, ScriptedBroker& broker) {
+  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
+  broker.accept_session(false);
+  REQUIRE(connected.get() == "");
+}
+
 // Views of `payloads`, which must outlive them.
 std::vector<OutgoingMessage> messages(const std::vector<std::string>& payloads) {
   std::vector<OutgoingMessage> out;
@@ -175,9 +182,7 @@ TEST_CASE("mqtt publisher: QoS 2 answers PUBREC with PUBREL and completes on PUB
   sluice::testing::NullLogger log;
   ScriptedBroker broker;
   Publisher publisher(settings_for(broker), log);
-  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
 
   std::vector<std::string> payloads = {"one", "two"};
   auto list = messages(payloads);
@@ -202,9 +207,7 @@ TEST_CASE("mqtt publisher: no more than max_inflight messages await their acknow
   PublisherSettings settings = settings_for(broker);
   settings.max_inflight = 2;
   Publisher publisher(std::move(settings), log);
-  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
 
   std::vector<std::string> payloads = {"1", "2", "3", "4", "5"};
   auto list = messages(payloads);
@@ -282,9 +285,7 @@ TEST_CASE("mqtt publisher: a clean session forgets unacknowledged messages on re
   sluice::testing::NullLogger log;
   ScriptedBroker broker;
   Publisher publisher(settings_for(broker), log);
-  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
   std::vector<std::string> lost = {"lost"};
   auto list = messages(lost);
   auto published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
@@ -294,9 +295,7 @@ TEST_CASE("mqtt publisher: a clean session forgets unacknowledged messages on re
   CHECK(published.get() == "the broker closed the connection");
   CHECK(publisher.unacknowledged() == 0);
 
-  connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
   CHECK(broker.quiet_for(200ms));
 }
 
@@ -306,9 +305,7 @@ TEST_CASE("mqtt publisher: a broker that does not acknowledge fails the publish 
   PublisherSettings settings = settings_for(broker);
   settings.timeout = 300ms;
   Publisher publisher(std::move(settings), log);
-  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
   std::vector<std::string> unanswered = {"x", "y"};
   auto list = messages(unanswered);
   auto start = std::chrono::steady_clock::now();
@@ -325,9 +322,7 @@ TEST_CASE("mqtt publisher: QoS 0 returns once written, a refused CONNECT names t
   sluice::testing::NullLogger log;
   ScriptedBroker broker;
   Publisher publisher(settings_for(broker), log);
-  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
   std::vector<std::string> fire_and_forget = {"fire", "forget"};
   auto list = messages(fire_and_forget);
   CHECK(publisher.publish(list, 0, false) == "");
@@ -339,7 +334,7 @@ TEST_CASE("mqtt publisher: QoS 0 returns once written, a refused CONNECT names t
   CHECK(type_of(broker.next()) == PacketType::kDisconnect);
   broker.drop_client();
 
-  connected = std::async(std::launch::async, [&] { return publisher.connect(); });
+  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
   broker.accept_session(false, 5);
   std::string refused = connected.get();
   CHECK(refused.find("refused the connection") != std::string::npos);
@@ -390,9 +385,7 @@ TEST_CASE("mqtt publisher: a message an MQTT 5 broker refuses fails the publish 
   PublisherSettings settings = settings_for(broker);
   settings.protocol_level = kMqtt5;
   Publisher publisher(settings, log);
-  auto connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
 
   std::vector<std::string> payloads = {"a"};
   auto list = messages(payloads);
@@ -408,9 +401,7 @@ TEST_CASE("mqtt publisher: a message an MQTT 5 broker refuses fails the publish 
   broker.drop_client();
 
   // Over quota: worth another try later.
-  connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
   published = std::async(std::launch::async, [&] { return publisher.publish(list, 2, false); });
   PacketAck busy{PacketType::kPubrec, broker.next_publish().packet_id};
   busy.reason_code = 0x97;
@@ -420,9 +411,7 @@ TEST_CASE("mqtt publisher: a message an MQTT 5 broker refuses fails the publish 
   broker.drop_client();
 
   // A broker that ends the connection says why.
-  connected = std::async(std::launch::async, [&] { return publisher.connect(); });
-  broker.accept_session(false);
-  REQUIRE(connected.get() == "");
+  connect_new_session(publisher, broker);
   published = std::async(std::launch::async, [&] { return publisher.publish(list, 1, false); });
   broker.next_publish();
   Bare bye{PacketType::kDisconnect};

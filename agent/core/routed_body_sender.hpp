@@ -1,7 +1,7 @@
 // Writing ahead for the HTTP outputs (influxdb and influxdb_v2 with their routed line-protocol
 // bodies, http with the bodies of its data format): the agent's thread serializes and
-// gzip-compresses the next batch while a sender thread posts the previous one. The server still gets one request at a time, in order; what overlaps is the
-// agent's CPU with the round trip.
+// gzip-compresses the next batch while a sender thread posts the previous one. The server still
+// gets one request at a time, in order; what overlaps is the agent's CPU with the round trip.
 //
 // After a post fails, the writes queued behind it are not sent: they would reach the server
 // before the failed batch's retry, out of order and, once retried themselves, twice. Their

@@ -60,6 +60,7 @@ class ScriptedBroker {
   }
   // The MQTT the broker reads and writes after CONNECT (which says its own level).
   void speak(uint8_t level) { level_ = level; }
+  uint8_t level() const { return level_; }
 
   // The next packet from the client, waiting at most 5 s.
   Packet next() {
@@ -126,6 +127,7 @@ PublisherSettings settings_for(const ScriptedBroker& broker) {
   s.servers = {broker.address()};
   s.client_id = "publisher-test";
   s.timeout = 2000ms;
+  s.protocol_level = broker.level();  // the MQTT version the broker was told to speak
   return s;
 }
 
@@ -347,7 +349,6 @@ TEST_CASE("mqtt publisher: MQTT 5 keeps to the broker's Receive Maximum, and a p
   ScriptedBroker broker;
   broker.speak(kMqtt5);
   PublisherSettings settings = settings_for(broker);
-  settings.protocol_level = kMqtt5;
   settings.clean_session = false;
   settings.max_inflight = 20;
   Publisher publisher(settings, log);
@@ -383,7 +384,6 @@ TEST_CASE("mqtt publisher: a message an MQTT 5 broker refuses fails the publish 
   ScriptedBroker broker;
   broker.speak(kMqtt5);
   PublisherSettings settings = settings_for(broker);
-  settings.protocol_level = kMqtt5;
   Publisher publisher(settings, log);
   connect_new_session(publisher, broker);
 

@@ -212,7 +212,7 @@ void string_keyed_lookup(const char* name, const char* yaml, Feed feed) {
   std::string key;
   double ns = time_adds(series, feed, [&](const Metric& m, int64_t now) {
     key.assign(m.name());
-    for (const Tag& t : m.tags()) {
+    for (const TagRef t : m.tags()) {
       key += '\0';
       key += t.key;
       key += '\0';

@@ -107,10 +107,10 @@ uint64_t read_compact(const CompactMetric& metric) {
 
 uint64_t read_metric(const Metric& metric) {
   uint64_t sum = metric.name().size() + static_cast<unsigned char>(metric.name()[0]);
-  for (const Tag& t : metric.tags()) {
+  for (const TagRef t : metric.tags()) {
     sum += static_cast<unsigned char>(t.key[0]) + static_cast<unsigned char>(t.value[0]);
   }
-  for (const Field& f : metric.fields()) {
+  for (const FieldRef f : metric.fields()) {
     sum += static_cast<unsigned char>(f.key[0]) + f.value.index();
     if (const auto* d = std::get_if<double>(&f.value)) sum += static_cast<uint64_t>(*d);
   }

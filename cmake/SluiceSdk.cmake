@@ -10,6 +10,7 @@ set(SLUICE_SDK_HEADERS
     ${SLUICE_SDK_INCLUDE}/sluice/abi_metric.hpp
     ${SLUICE_SDK_INCLUDE}/sluice/sdk.hpp
     ${SLUICE_SDK_INCLUDE}/sluice/metric.hpp
+    ${SLUICE_SDK_INCLUDE}/sluice/metric_block.hpp
     ${SLUICE_SDK_INCLUDE}/sluice/options.hpp
     ${SLUICE_SDK_INCLUDE}/sluice/plugin.hpp)
 

@@ -71,16 +71,16 @@ bool MetricFilter::selects(const Metric& metric) const {
 bool MetricFilter::modify(Metric& metric) const {
   if (!has_modification_) return true;
   if (!fieldinclude_.empty()) {
-    metric.retain_fields([&](const Field& f) { return fieldinclude_.matches(f.key); });
+    metric.retain_fields([&](const FieldRef& f) { return fieldinclude_.matches(f.key); });
   }
   if (!fieldexclude_.empty()) {
-    metric.retain_fields([&](const Field& f) { return !fieldexclude_.matches(f.key); });
+    metric.retain_fields([&](const FieldRef& f) { return !fieldexclude_.matches(f.key); });
   }
   if (!taginclude_.empty()) {
-    metric.retain_tags([&](const Tag& t) { return taginclude_.matches(t.key); });
+    metric.retain_tags([&](const TagRef& t) { return taginclude_.matches(t.key); });
   }
   if (!tagexclude_.empty()) {
-    metric.retain_tags([&](const Tag& t) { return !tagexclude_.matches(t.key); });
+    metric.retain_tags([&](const TagRef& t) { return !tagexclude_.matches(t.key); });
   }
   return !metric.fields().empty();
 }

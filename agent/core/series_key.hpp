@@ -42,7 +42,7 @@ inline uint64_t hash_text(uint64_t h, std::string_view s) {
 inline uint64_t series_hash(const Metric& metric) {
   using series_key_detail::hash_text;
   uint64_t h = hash_text(0x243F6A8885A308D3ULL, metric.name());
-  for (const Tag& t : metric.tags()) h = hash_text(hash_text(h, t.key), t.value);
+  for (const TagRef t : metric.tags()) h = hash_text(hash_text(h, t.key), t.value);
   return h;
 }
 
@@ -63,7 +63,7 @@ inline bool series_key_matches(std::string_view key, const Metric& metric) {
     return true;
   };
   if (!take(metric.name())) return false;
-  for (const Tag& t : metric.tags()) {
+  for (const TagRef t : metric.tags()) {
     if (!separator() || !take(t.key) || !separator() || !take(t.value)) return false;
   }
   return pos == key.size();

@@ -76,9 +76,11 @@ struct MetricView {
   void fill(Metric& metric) const {
     metric.set_name(name);
     metric.set_time(time);
-    metric.reserve_tags(tags.size());
+    size_t chars = 0;
+    for (const TagView& t : tags) chars += t.key.size() + t.value.size();
+    for (const FieldView& f : fields) chars += f.key.size();
+    metric.reserve(tags.size(), fields.size(), chars);  // one allocation
     for (const TagView& t : tags) metric.append_sorted_tag(t.key, t.value);
-    metric.reserve_fields(fields.size());
     for (const FieldView& f : fields) metric.append_field(f.key, f.to_value());
   }
 };

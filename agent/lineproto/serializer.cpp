@@ -116,28 +116,31 @@ inline unsigned unplain_bytes16(__m128i x) {
 }
 #endif
 
-// Writes `text` escaped as a token of this kind, with the lenient rewrites serialize() documents.
-// Returns false, having written an unspecified part, when the token is left out instead.
+// Writes a short plain token, checked and copied 16 bytes at once; false (nothing written) for
+// any other. The caller guarantees 16 readable bytes from token.data().
 template <Token kToken>
-bool write_token(Writer& out, const std::string& token) {
+[[gnu::always_inline]] inline bool write_short_plain(Writer& out, std::string_view token) {
 #if defined(__SSE2__)
-  // Most names and keys are short and plain: checked and copied 16 bytes at once. A std::string
-  // of capacity 15 or more always has 16 bytes from data() on (its characters and the
-  // terminating zero, in its own buffer or the heap block), so the load stays in bounds.
-  if constexpr (kToken != Token::kString) {
-    const size_t n = token.size();
-    if (n != 0 && n < 16 && token.capacity() >= 15 && token[n - 1] != '\\') {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(token.data()));
-      if ((unplain_bytes16<kToken>(x) & ((1u << n) - 1)) == 0) {
-        char* w = out.room(16);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), x);
-        out.advance_to(w + n);
-        return true;
-      }
+  const size_t n = token.size();
+  if (n != 0 && n < 16 && token[n - 1] != '\\') {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(token.data()));
+    if ((unplain_bytes16<kToken>(x) & ((1u << n) - 1)) == 0) {
+      char* w = out.room(16);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), x);
+      out.advance_to(w + n);
+      return true;
     }
   }
 #endif
-  const std::string_view text = token;
+  (void)out;
+  (void)token;
+  return false;
+}
+
+// Writes `text` escaped as a token of this kind, with the lenient rewrites serialize() documents.
+// Returns false, having written an unspecified part, when the token is left out instead.
+template <Token kToken>
+bool write_token(Writer& out, std::string_view text) {
   constexpr uint8_t kEscape = escape_class<kToken>();
   constexpr uint8_t kSpecial =
       kEscape | detail::kWriteHigh | (kToken == Token::kString ? 0 : detail::kWriteControl);
@@ -218,9 +221,22 @@ bool write_token(Writer& out, const std::string& token) {
   return true;
 }
 
+// Most names and keys are short and plain. A std::string of capacity 15 or more always has 16
+// bytes from data() on (its characters and the terminating zero, in its own buffer or the heap
+// block), and so does every key and tag value of a Metric, so the 16-byte load stays in bounds.
+template <Token kToken>
+bool write_string(Writer& out, const std::string& token) {
+  if (token.capacity() >= 15 && write_short_plain<kToken>(out, token)) return true;
+  return write_token<kToken>(out, token);
+}
+template <Token kToken>
+bool write_metric_text(Writer& out, std::string_view token) {
+  return write_short_plain<kToken>(out, token) || write_token<kToken>(out, token);
+}
+
 bool write_name(Writer& out, const std::string& name) {
   if (name.empty() || name.front() == '#') return false;
-  return write_token<Token::kName>(out, name);
+  return write_string<Token::kName>(out, name);
 }
 
 // Writes a field value; false when it is left out (a non-finite float).
@@ -272,8 +288,8 @@ bool write_value(Writer& out, const FieldValue& value, const SerializeOptions& o
 // The size of the metric's line when nothing needs escaping, plus room for the numbers.
 size_t estimate_size(const Metric& metric) {
   size_t size = metric.name().size() + 32;
-  for (const Tag& tag : metric.tags()) size += tag.key.size() + tag.value.size() + 2;
-  for (const Field& field : metric.fields()) {
+  for (const TagRef tag : metric.tags()) size += tag.key.size() + tag.value.size() + 2;
+  for (const FieldRef field : metric.fields()) {
     size += field.key.size() + 2;
     if (const auto* s = std::get_if<std::string>(&field.value)) {
       size += s->size() + 2;
@@ -297,23 +313,23 @@ size_t make_footer(const Metric& metric, const SerializeOptions& options, char* 
 
 template <typename Fn>
 void for_each_field(const Metric& metric, bool sorted, Fn&& fn) {
-  const std::vector<Field>& fields = metric.fields();
+  const Metric::FieldList fields = metric.fields();
   if (!sorted) {
-    for (const Field& field : fields) fn(field);
+    for (const FieldRef field : fields) fn(field);
     return;
   }
   constexpr size_t kOnStack = 64;
-  std::array<const Field*, kOnStack> on_stack;
-  std::vector<const Field*> on_heap;
-  const Field** order = on_stack.data();
+  std::array<uint32_t, kOnStack> on_stack;
+  std::vector<uint32_t> on_heap;
+  uint32_t* order = on_stack.data();
   if (fields.size() > kOnStack) {
     on_heap.resize(fields.size());
     order = on_heap.data();
   }
-  for (size_t i = 0; i < fields.size(); ++i) order[i] = &fields[i];
+  for (size_t i = 0; i < fields.size(); ++i) order[i] = static_cast<uint32_t>(i);
   std::sort(order, order + fields.size(),
-            [](const Field* a, const Field* b) { return a->key < b->key; });
-  for (size_t i = 0; i < fields.size(); ++i) fn(*order[i]);
+            [&](uint32_t a, uint32_t b) { return fields[a].key < fields[b].key; });
+  for (size_t i = 0; i < fields.size(); ++i) fn(fields[order[i]]);
 }
 
 // Appends the metric's lines at the writer's cursor; see serialize().
@@ -326,13 +342,13 @@ size_t serialize_into(Writer& w, const Metric& metric, const SerializeOptions& o
     w.rewind(start);
     return 0;
   }
-  for (const Tag& tag : metric.tags()) {
+  for (const TagRef tag : metric.tags()) {
     const size_t mark = w.offset();
     w.put(',');
-    bool written = write_token<Token::kKey>(w, tag.key);
+    bool written = write_metric_text<Token::kKey>(w, tag.key);
     if (written) {
       w.put('=');
-      written = write_token<Token::kTagValue>(w, tag.value);
+      written = write_metric_text<Token::kTagValue>(w, tag.value);
     }
     if (!written) w.rewind(mark);
   }
@@ -345,10 +361,10 @@ size_t serialize_into(Writer& w, const Metric& metric, const SerializeOptions& o
   size_t lines = 0;
   size_t line_start = start;
   bool line_has_field = false;
-  for_each_field(metric, options.sort_fields, [&](const Field& field) {
+  for_each_field(metric, options.sort_fields, [&](const FieldRef& field) {
     const size_t mark = w.offset();
     w.put(line_has_field ? ',' : ' ');
-    if (!write_token<Token::kKey>(w, field.key)) {
+    if (!write_metric_text<Token::kKey>(w, field.key)) {
       w.rewind(mark);
       return;
     }
@@ -414,14 +430,14 @@ std::optional<std::string> unwritable_reason(const Metric& metric,
     return q;
   };
   if (!is_exact<Token::kName>(metric.name())) return "invalid measurement " + quoted(metric.name());
-  for (const Tag& tag : metric.tags()) {
+  for (const TagRef tag : metric.tags()) {
     if (!is_exact<Token::kKey>(tag.key)) return "invalid tag key " + quoted(tag.key);
     if (!is_exact<Token::kTagValue>(tag.value)) {
       return "invalid tag value " + quoted(tag.key) + "=" + quoted(tag.value);
     }
   }
   if (metric.fields().empty()) return std::string("no fields");
-  for (const Field& field : metric.fields()) {
+  for (const FieldRef field : metric.fields()) {
     if (!is_exact<Token::kKey>(field.key)) return "invalid field key " + quoted(field.key);
     if (const auto* v = std::get_if<double>(&field.value); v && !std::isfinite(*v)) {
       return "field " + quoted(field.key) + " is " + (std::isnan(*v) ? "NaN" : "infinite");
@@ -438,9 +454,10 @@ std::optional<std::string> unwritable_reason(const Metric& metric,
     single.max_line_bytes = 0;
     single.strict = false;
     Metric one(metric.name(), metric.time());
-    for (const Tag& tag : metric.tags()) one.append_sorted_tag(tag.key, tag.value);
-    for (const Field& field : metric.fields()) {
-      one.mutable_fields().assign(1, field);
+    for (const TagRef tag : metric.tags()) one.append_sorted_tag(tag.key, tag.value);
+    for (const FieldRef field : metric.fields()) {
+      one.retain_fields([](const FieldRef&) { return false; });
+      one.append_field(field.key, field.value);
       scratch.clear();
       serialize(one, scratch, single);
       if (scratch.size() > options.max_line_bytes) {

@@ -121,9 +121,12 @@ class ModeProcessor final : public sluice::Processor {
     } else if (mode_ == "negate_in_place") {
       // Writes through the field itself: no field or tag is added, nothing moves.
       for (Metric& m : batch) {
-        if (sluice::Field* f = m.find_field("value")) f->value = -std::get<int64_t>(f->value);
+        if (sluice::FieldValue* v = m.mutable_field("value")) *v = -std::get<int64_t>(*v);
       }
-      if (!batch.empty()) batch.back().mutable_fields().front().key = "renamed";
+      if (!batch.empty()) {
+        sluice::Metric& last = batch.back();
+        last.rename_field(last.fields().front().key, "renamed");
+      }
     } else if (mode_ == "drop_odd") {
       Batch kept;
       for (size_t i = 0; i < batch.size(); i += 2) kept.push_back(std::move(batch[i]));

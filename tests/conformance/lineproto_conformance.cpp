@@ -119,7 +119,7 @@ std::string show_value(const FieldValue& value) {
 
 std::string show(const Metric& m) {
   std::string out = json(m.name()).dump();
-  for (const auto& t : m.tags()) out += "," + json(t.key).dump() + "=" + json(t.value).dump();
+  for (const auto t : m.tags()) out += "," + json(t.key).dump() + "=" + json(t.value).dump();
   out += " ";
   for (size_t i = 0; i < m.fields().size(); ++i) {
     if (i) out += ",";

@@ -31,7 +31,7 @@ struct RealHost {
 
 Keys field_keys(const Metric& m) {
   Keys keys;
-  for (const Field& f : m.fields()) keys.insert(f.key);
+  for (const FieldRef f : m.fields()) keys.emplace(f.key);
   return keys;
 }
 

@@ -161,7 +161,9 @@ class TagProcessor final : public Processor {
 class CountAggregator final : public Aggregator {
  public:
   void add(const Metric& m) override {
-    if (count_++ == 0) tags_ = m.tags();
+    if (count_++ != 0) return;
+    tags_.clear();
+    for (const TagRef t : m.tags()) tags_.push_back(t.to_tag());
   }
   void push(Accumulator& acc) override {
     if (count_ == 0) return;

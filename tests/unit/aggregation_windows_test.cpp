@@ -16,7 +16,7 @@ class SeriesCounter final : public Aggregator {
  public:
   void add(const Metric& m) override {
     if (count_ == 0) last_ = Metric(m.name(), 0);
-    for (const Tag& t : m.tags()) last_.set_tag(t.key, t.value);
+    for (const TagRef t : m.tags()) last_.set_tag(t.key, t.value);
     ++count_;
   }
   void push(Accumulator& acc) override {

@@ -10,7 +10,7 @@
 
 using namespace sluice::outputs::postgresql;
 using sluice::FieldValue;
-using sluice::Tag;
+using sluice::TagRef;
 
 namespace {
 
@@ -91,14 +91,14 @@ TEST_CASE("postgresql sql: identifiers are cut to 63 bytes at a character bounda
 }
 
 TEST_CASE("postgresql sql: tag ids are stable and differ between tag sets") {
-  std::vector<Tag> a{{"host", "a"}, {"path", "/"}};
-  std::vector<Tag> b{{"host", "b"}, {"path", "/"}};
-  std::vector<Tag> shifted{{"host", "a/"}, {"path", ""}};  // same bytes, other split
-  CHECK(tag_id(a) == tag_id(std::vector<Tag>{{"host", "a"}, {"path", "/"}}));
+  std::vector<TagRef> a{{"host", "a"}, {"path", "/"}};
+  std::vector<TagRef> b{{"host", "b"}, {"path", "/"}};
+  std::vector<TagRef> shifted{{"host", "a/"}, {"path", ""}};  // same bytes, other split
+  CHECK(tag_id(a) == tag_id(std::vector<TagRef>{{"host", "a"}, {"path", "/"}}));
   CHECK(tag_id(a) != tag_id(b));
   CHECK(tag_id(a) != tag_id(shifted));
   // FNV-1a of nothing: the offset basis, as a signed bigint.
-  CHECK(tag_id(std::vector<Tag>{}) == static_cast<int64_t>(14695981039346656037ull));
+  CHECK(tag_id(std::vector<TagRef>{}) == static_cast<int64_t>(14695981039346656037ull));
 }
 
 TEST_CASE("postgresql sql: DDL templates in Telegraf's notation") {

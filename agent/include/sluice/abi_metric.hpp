@@ -78,7 +78,7 @@ inline void fill_value(sluice_field& out, const FieldValue& v) {
   }
 }
 
-inline void fill_field(sluice_field& out, const Field& f) {
+inline void fill_field(sluice_field& out, const FieldRef& f) {
   out.key = to_str(f.key);
   fill_value(out, f.value);
 }
@@ -120,15 +120,17 @@ inline bool field_value(const sluice_field& f, FieldValue& out) {
 // later duplicate key wins. Fields of unknown types are left out.
 inline Metric metric_from_view(const sluice_metric& v) {
   Metric m(std::string(to_view(v.name)), v.time_ns, value_type(v.value_type));
-  m.reserve_tags(v.tag_count);
+  size_t chars = 0;
+  for (size_t i = 0; i < v.tag_count; ++i) chars += v.tags[i].key.size + v.tags[i].value.size;
+  for (size_t i = 0; i < v.field_count; ++i) chars += v.fields[i].key.size;
+  m.reserve(v.tag_count, v.field_count, chars);
   bool sorted = true;
   for (size_t i = 0; i < v.tag_count; ++i) {
     std::string_view key = to_view(v.tags[i].key);
     if (i > 0 && !(to_view(v.tags[i - 1].key) < key)) sorted = false;
-    m.append_sorted_tag(std::string(key), std::string(to_view(v.tags[i].value)));
+    m.append_sorted_tag(key, to_view(v.tags[i].value));
   }
   if (!sorted) m.sort_tags();
-  m.reserve_fields(v.field_count);
   FieldValue value;
   for (size_t i = 0; i < v.field_count; ++i) {
     if (field_value(v.fields[i], value)) m.set_field(to_view(v.fields[i].key), std::move(value));
@@ -154,24 +156,28 @@ inline void assign_from_view(Metric& m, const sluice_metric& v) {
       if (!equal(m.tags()[i].value, value)) m.set_tag(to_view(v.tags[i].key), value);
     }
   } else {
-    m.retain_tags([](const Tag&) { return false; });
-    m.reserve_tags(v.tag_count);
+    m.clear_tags();
     for (size_t i = 0; i < v.tag_count; ++i) {
-      m.append_sorted_tag(std::string(to_view(v.tags[i].key)),
-                          std::string(to_view(v.tags[i].value)));
+      m.append_sorted_tag(to_view(v.tags[i].key), to_view(v.tags[i].value));
     }
   }
-  std::vector<Field>& fields = m.mutable_fields();
-  fields.resize(v.field_count);
-  size_t kept = 0;
-  for (size_t i = 0; i < v.field_count; ++i) {
-    Field& f = fields[kept];
-    if (!field_value(v.fields[i], f.value)) continue;
-    std::string_view key = to_view(v.fields[i].key);
-    if (!equal(f.key, key)) f.key.assign(key);
-    ++kept;
+  // Values are overwritten in place when the keys are the same, in the same order; otherwise
+  // the fields are rebuilt (the metric's block keeps its room).
+  Metric::MutableFieldList fields = m.mutable_fields();
+  bool in_place = fields.size() == v.field_count;
+  for (size_t i = 0; in_place && i < v.field_count; ++i) {
+    in_place =
+        equal(fields[i].key, to_view(v.fields[i].key)) && v.fields[i].type <= SLUICE_FIELD_STRING;
   }
-  fields.resize(kept);
+  if (in_place) {
+    for (size_t i = 0; i < v.field_count; ++i) field_value(v.fields[i], fields[i].value);
+    return;
+  }
+  m.retain_fields([](const FieldRef&) { return false; });
+  FieldValue value;
+  for (size_t i = 0; i < v.field_count; ++i) {
+    if (field_value(v.fields[i], value)) m.append_field(to_view(v.fields[i].key), std::move(value));
+  }
 }
 
 // True when `m` holds exactly what the view shows (floats compared bit for bit).
@@ -182,13 +188,13 @@ inline bool same(const Metric& m, const sluice_metric& v) {
     return false;
   }
   for (size_t i = 0; i < v.tag_count; ++i) {
-    const Tag& t = m.tags()[i];
+    const TagRef t = m.tags()[i];
     if (!equal(t.key, to_view(v.tags[i].key)) || !equal(t.value, to_view(v.tags[i].value))) {
       return false;
     }
   }
   for (size_t i = 0; i < v.field_count; ++i) {
-    const Field& f = m.fields()[i];
+    const FieldRef f = m.fields()[i];
     const sluice_field& g = v.fields[i];
     if (f.value.index() != g.type || !equal(f.key, to_view(g.key))) return false;
     switch (g.type) {
@@ -274,14 +280,14 @@ class ViewBuilder {
       v.time_ns = m.time();
       v.tags = tags_.data() + t;
       v.tag_count = m.tags().size();
-      for (const Tag& tag : m.tags()) {
+      for (const TagRef tag : m.tags()) {
         tags_[t].key = to_str(tag.key);
         tags_[t].value = to_str(tag.value);
         ++t;
       }
       v.fields = fields_.data() + f;
       v.field_count = m.fields().size();
-      for (const Field& field : m.fields()) fill_field(fields_[f++], field);
+      for (const FieldRef field : m.fields()) fill_field(fields_[f++], field);
       pointers_[i] = &v;
     }
     return pointers_.data();

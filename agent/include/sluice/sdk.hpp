@@ -404,10 +404,10 @@ struct Instance {
   // same revision is that metric untouched (moved along, never changed), which is cheaper to
   // know than comparing it with the agent's view.
   struct Handed {
-    const Field* fields = nullptr;
+    const void* storage = nullptr;
     uint32_t revision = 0;
     bool untouched(const Metric& m) const {
-      return fields != nullptr && m.fields().data() == fields && m.revision() == revision;
+      return storage != nullptr && m.storage() == storage && m.revision() == revision;
     }
   };
   std::vector<Handed> handed;  // a Processor's, reused from call to call
@@ -512,7 +512,7 @@ struct ProcessorGlue {
       Batch batch = in.take_batch(metrics, count);
       in.handed.resize(count);
       for (size_t k = 0; k < count; ++k) {
-        in.handed[k] = {batch[k].fields().data(), batch[k].revision()};
+        in.handed[k] = {batch[k].storage(), batch[k].revision()};
       }
       Batch result = in.plugin->process(std::move(batch));
       size_t cursor = 0;

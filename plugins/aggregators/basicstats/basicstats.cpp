@@ -141,7 +141,7 @@ class BasicStats final : public Aggregator {
     if (s == fields_.size()) fields_.emplace_back();
     FieldSlots<FieldStats>& slots = fields_[s];
     const int64_t t = metric.time();
-    const std::vector<Field>& fields = metric.fields();
+    const Metric::FieldList fields = metric.fields();
     for (size_t i = 0; i < fields.size(); ++i) {
       double x;
       if (!numeric_value(fields[i].value, x)) continue;

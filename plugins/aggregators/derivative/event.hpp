@@ -19,7 +19,7 @@ struct Event {
 
   // Adds the metric's numeric fields; a field already present takes the metric's value.
   void upsert(const Metric& m) {
-    for (const Field& f : m.fields()) {
+    for (const FieldRef f : m.fields()) {
       double x;
       if (!numeric_value(f.value, x)) continue;
       auto it = std::find_if(fields.begin(), fields.end(),
@@ -42,7 +42,7 @@ struct Event {
   void assign(const Metric& m) {
     time = m.time();
     size_t n = 0;
-    for (const Field& f : m.fields()) {
+    for (const FieldRef f : m.fields()) {
       double x;
       if (!numeric_value(f.value, x)) continue;
       if (n < fields.size()) {

@@ -56,7 +56,7 @@ class Final final : public Aggregator {
     }
     SeriesState& series = state_[s];
     // "Last" is by timestamp: a metric arriving late does not overwrite newer values.
-    const std::vector<Field>& fields = metric.fields();
+    const Metric::FieldList fields = metric.fields();
     for (size_t i = 0; i < fields.size(); ++i) {
       if (auto* slot = series.fields.find(fields[i].key, i)) {
         if (t >= slot->state.time) slot->state = LastValue{fields[i].value, t};
@@ -96,7 +96,7 @@ class Final final : public Aggregator {
     const SeriesState& series = state_[s];
     Metric m = series_.make_metric(s, series.type);
     m.set_time(series.newest);  // the original time, not the window's
-    m.reserve_fields(series.fields.size());
+    m.reserve(0, series.fields.size(), series.fields.size() * 24);
     for (const auto& slot : series.fields) {
       m.append_field(keep_names_ ? slot.key : slot.key + "_final", slot.state.value);
     }

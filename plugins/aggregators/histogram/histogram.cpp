@@ -64,7 +64,7 @@ class Histogram final : public Aggregator {
   void add(const Metric& metric) override {
     // Measurements without a histogram leave no state behind.
     if (!config_.has_measurement(metric.name())) return;
-    const std::vector<Field>& fields = metric.fields();
+    const Metric::FieldList fields = metric.fields();
     const size_t s = series_.find_or_add(metric);
     if (s == state_.size()) state_.emplace_back();
     SeriesState& series = state_[s];

@@ -43,7 +43,7 @@ class Merge final : public Aggregator {
     for (auto it = groups.rbegin(); it != groups.rend(); ++it) {
       if (it->first != t) continue;
       Metric& merged = merged_[it->second];
-      for (const Field& f : metric.fields()) merged.set_field(f.key, f.value);
+      for (const FieldRef f : metric.fields()) merged.set_field(f.key, f.value);
       return;
     }
     groups.emplace_back(t, merged_.size());

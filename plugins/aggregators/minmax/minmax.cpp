@@ -19,7 +19,7 @@ class MinMax final : public Aggregator {
     const size_t s = series_.find_or_add(metric);
     if (s == fields_.size()) fields_.emplace_back();
     FieldSlots<Range>& slots = fields_[s];
-    const std::vector<Field>& fields = metric.fields();
+    const Metric::FieldList fields = metric.fields();
     for (size_t i = 0; i < fields.size(); ++i) {
       double x;
       if (!numeric_value(fields[i].value, x)) continue;
@@ -36,7 +36,7 @@ class MinMax final : public Aggregator {
     for (size_t s = 0; s < series_.size(); ++s) {
       if (fields_[s].empty()) continue;
       Metric m = series_.make_metric(s, ValueType::kGauge);
-      m.reserve_fields(fields_[s].size() * 2);
+      m.reserve(0, fields_[s].size() * 2, fields_[s].size() * 40);
       for (const auto& slot : fields_[s]) {
         m.append_field(slot.key + "_min", slot.state.min);
         m.append_field(slot.key + "_max", slot.state.max);

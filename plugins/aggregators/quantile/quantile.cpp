@@ -102,7 +102,7 @@ class QuantileAggregator final : public Aggregator {
     const size_t s = series_.find_or_add(metric);
     if (s == fields_.size()) fields_.emplace_back();
     FieldSlots<Estimator>& slots = fields_[s];
-    const std::vector<Field>& fields = metric.fields();
+    const Metric::FieldList fields = metric.fields();
     for (size_t i = 0; i < fields.size(); ++i) {
       double x;
       if (!numeric_value(fields[i].value, x)) continue;
@@ -120,7 +120,8 @@ class QuantileAggregator final : public Aggregator {
     for (size_t s = 0; s < series_.size(); ++s) {
       if (fields_[s].empty()) continue;
       Metric m = series_.make_metric(s, ValueType::kGauge);
-      m.reserve_fields(fields_[s].size() * quantiles_.size());
+      m.reserve(0, fields_[s].size() * quantiles_.size(),
+                fields_[s].size() * quantiles_.size() * 24);
       for (auto& slot : fields_[s]) {
         Estimator& e = slot.state;
         if (algorithm_ != Algorithm::kTDigest) std::sort(e.values.begin(), e.values.end());

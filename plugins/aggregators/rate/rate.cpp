@@ -66,7 +66,7 @@ class Rate final : public Aggregator {
     SeriesState& series = state_[s];
     series.roll_overs = 0;
     const Sample base{metric.time(), 0};
-    const std::vector<Field>& fields = metric.fields();
+    const Metric::FieldList fields = metric.fields();
     for (size_t i = 0; i < fields.size(); ++i) {
       Sample sample = base;
       if (!numeric_value(fields[i].value, sample.value)) continue;

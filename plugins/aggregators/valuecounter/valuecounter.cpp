@@ -63,7 +63,7 @@ class ValueCounter final : public Aggregator {
     const size_t s = series_.find_or_add(metric);
     if (s == state_.size()) state_.emplace_back();
     SeriesCounts& series = state_[s];
-    for (const Field& f : metric.fields()) {
+    for (const FieldRef f : metric.fields()) {
       if (std::find(fields_.begin(), fields_.end(), f.key) == fields_.end()) continue;
       name_.assign(f.key);
       name_ += '_';
@@ -84,7 +84,7 @@ class ValueCounter final : public Aggregator {
       const SeriesCounts& series = state_[s];
       if (series.counts.empty()) continue;
       Metric m = series_.make_metric(s, ValueType::kGauge);
-      m.reserve_fields(series.counts.size());
+      m.reserve(0, series.counts.size(), series.counts.size() * 24);
       for (const auto& [name, count] : series.counts) m.append_field(name, count);
       acc.add(std::move(m));
     }

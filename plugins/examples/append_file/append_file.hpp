@@ -25,7 +25,7 @@ inline void append_line(const sluice::Metric& m, std::string& out) {
     }
   };
   escape(m.name(), ", ");
-  for (const sluice::Tag& t : m.tags()) {
+  for (const sluice::TagRef t : m.tags()) {
     out += ',';
     escape(t.key, ",= ");
     out += '=';
@@ -33,7 +33,7 @@ inline void append_line(const sluice::Metric& m, std::string& out) {
   }
   char number[32];
   bool first = true;
-  for (const sluice::Field& f : m.fields()) {
+  for (const sluice::FieldRef f : m.fields()) {
     out += first ? ' ' : ',';
     first = false;
     escape(f.key, ",= ");

@@ -203,9 +203,7 @@ class DiskIO final : public Input {
     m.append_field("write_time", c.write_time);
     m.append_field("writes", c.writes);
     // io_await/io_svctm/io_util were appended first; keep the whole set alphabetical.
-    auto& fields = m.mutable_fields();
-    std::stable_sort(fields.begin(), fields.end(),
-                     [](const Field& a, const Field& b) { return a.key < b.key; });
+    m.sort_fields();
     acc.add(std::move(m));
   }
 

@@ -31,12 +31,6 @@ bool read_int_file(const std::string& path, int64_t& out) {
   return core::read_file(path, text) && core::parse_i64(core::trim(text), out);
 }
 
-void sort_fields(Metric& m) {
-  auto& fields = m.mutable_fields();
-  std::sort(fields.begin(), fields.end(),
-            [](const Field& a, const Field& b) { return a.key < b.key; });
-}
-
 // One line of /proc/pressure/<resource>: "some avg10=0.00 avg60=0.00 avg300=0.00 total=0".
 struct Pressure {
   double avg10 = 0, avg60 = 0, avg300 = 0;
@@ -89,7 +83,7 @@ class Kernel final : public Input {
     }
     if (ksm_) gather_ksm(acc, m);
     if (!m.fields().empty()) {
-      sort_fields(m);
+      m.sort_fields();
       acc.add(std::move(m));
     }
     if (psi_) gather_pressure(acc);

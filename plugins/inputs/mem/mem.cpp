@@ -103,9 +103,7 @@ class Mem final : public Input {
     m.append_field("total", total);
     m.append_field("used", used);
     m.append_field("used_percent", 100.0 * static_cast<double>(used) / total_d);
-    auto& fields = m.mutable_fields();
-    std::sort(fields.begin(), fields.end(),
-              [](const Field& a, const Field& b) { return a.key < b.key; });
+    m.sort_fields();
     acc.add(std::move(m));
   }
 };

@@ -130,9 +130,7 @@ class Net final : public Input {
     }
     if (garbled) acc.add_error("net: malformed protocol counters in " + path);
     if (m.fields().empty()) return;
-    auto& fields = m.mutable_fields();
-    std::sort(fields.begin(), fields.end(),
-              [](const Field& a, const Field& b) { return a.key < b.key; });
+    m.sort_fields();
     acc.add(std::move(m));
   }
 

@@ -292,9 +292,7 @@ class Procstat final : public Input {
       add("write_bytes", p.write_bytes);
       add("write_count", p.write_count);
     }
-    auto& fields = m.mutable_fields();
-    std::stable_sort(fields.begin(), fields.end(),
-                     [](const Field& a, const Field& b) { return a.key < b.key; });
+    m.sort_fields();
     return m;
   }
 

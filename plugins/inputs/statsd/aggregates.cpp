@@ -105,7 +105,9 @@ namespace {
 
 Metric start_metric(const std::string& name, const std::vector<Tag>& tags, ValueType type) {
   Metric m(name, 0, type);
-  m.reserve_tags(tags.size());
+  size_t chars = 0;
+  for (const Tag& t : tags) chars += t.key.size() + t.value.size();
+  m.reserve(tags.size(), 8, chars + 64);  // room for a timing's usual statistics
   for (const Tag& t : tags) m.append_sorted_tag(t.key, t.value);
   return m;
 }

@@ -2,6 +2,7 @@
 // naming the measurement), created and widened as metrics need, filled with COPY in one
 // transaction per batch (Telegraf's outputs.postgresql).
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,10 +112,10 @@ struct CopyLayout {
 
 // One row of a COPY being put together, reused from metric to metric.
 struct CopyRow {
-  std::vector<const std::string*> texts;  // per column: tag value, measurement name or tag_id
-  std::vector<const FieldValue*> values;  // per column: field value
+  std::vector<std::optional<std::string_view>> texts;  // per column: tag value, name or tag_id
+  std::vector<const FieldValue*> values;               // per column: field value
   std::string id_text;
-  std::vector<const Tag*> kept;
+  std::vector<TagRef> kept;
 };
 
 class PostgresqlOutput final : public Output {
@@ -284,31 +285,31 @@ class PostgresqlOutput final : public Output {
     log_.warn(message);
   }
 
-  bool tag_usable(const Metric& m, const Tag& tag) {
+  bool tag_usable(const Metric& m, const TagRef& tag) {
     if (tag.key.empty()) return false;
     std::string_view column = identifier_part(tag.key);
     if (reserved_column(column)) {
       std::string name(column);
-      warn_once("tag:" + m.name() + ":" + name, "tag \"" + tag.key + "\" of " + m.name() +
-                                                    " is left out: its name is taken by the " +
-                                                    name + " column");
+      warn_once("tag:" + m.name() + ":" + name,
+                "tag \"" + std::string(tag.key) + "\" of " + m.name() +
+                    " is left out: its name is taken by the " + name + " column");
       return false;
     }
     return true;
   }
 
-  bool field_usable(const Metric& m, const Field& field) {
+  bool field_usable(const Metric& m, const FieldRef& field) {
     if (field.key.empty()) return false;
     std::string_view column = identifier_part(field.key);
     bool reserved = reserved_column(column);
     bool taken = reserved;
     if (!tags_as_foreign_keys_) {
-      for (const Tag& tag : m.tags()) taken = taken || identifier_part(tag.key) == column;
+      for (const TagRef tag : m.tags()) taken = taken || identifier_part(tag.key) == column;
     }
     if (taken) {
       std::string name(column);
       warn_once("field:" + m.name() + ":" + name,
-                "field \"" + field.key + "\" of " + m.name() + " is left out: " +
+                "field \"" + std::string(field.key) + "\" of " + m.name() + " is left out: " +
                     (reserved ? "its name is taken by the " + name + " column"
                               : "a tag of the metric has the name " + name));
     }
@@ -330,7 +331,7 @@ class PostgresqlOutput final : public Output {
       }
       TablePlan& p = plans[it->second];
       bool any_field = false;
-      for (const Field& f : m.fields()) {
+      for (const FieldRef f : m.fields()) {
         if (!field_usable(m, f)) continue;
         any_field = true;
         std::string_view column = identifier_part(f.key);
@@ -341,7 +342,7 @@ class PostgresqlOutput final : public Output {
         }
       }
       if (!any_field) continue;
-      for (const Tag& t : m.tags()) {
+      for (const TagRef t : m.tags()) {
         if (!tag_usable(m, t)) continue;
         std::string_view column = identifier_part(t.key);
         auto pos = std::lower_bound(p.tag_columns.begin(), p.tag_columns.end(), column);
@@ -483,20 +484,12 @@ class PostgresqlOutput final : public Output {
   }
 
   // The tags of `m` that are written, and their id.
-  int64_t tag_set_id(const Metric& m, std::vector<const Tag*>& kept) {
+  int64_t tag_set_id(const Metric& m, std::vector<TagRef>& kept) {
     kept.clear();
-    bool all = true;
-    for (const Tag& t : m.tags()) {
-      if (!t.key.empty() && !reserved_column(identifier_part(t.key))) {
-        kept.push_back(&t);
-      } else {
-        all = false;
-      }
+    for (const TagRef t : m.tags()) {
+      if (!t.key.empty() && !reserved_column(identifier_part(t.key))) kept.push_back(t);
     }
-    if (all) return tag_id(m.tags());
-    std::vector<Tag> copy;
-    for (const Tag* t : kept) copy.push_back(*t);
-    return tag_id(copy);
+    return tag_id(kept);
   }
 
   std::optional<WriteResult> insert_tag_sets(TablePlan& plan, std::vector<int64_t>& inserted) {
@@ -510,7 +503,8 @@ class PostgresqlOutput final : public Output {
     std::vector<std::vector<const char*>> rows;
     std::vector<std::string> ids;
     std::unordered_set<int64_t> seen;
-    std::vector<const Tag*> kept;
+    std::vector<TagRef> kept;
+    std::deque<std::string> values;  // libpq wants each parameter terminated by a zero byte
     ids.reserve(plan.metrics.size());
     for (const Metric* m : plan.metrics) {
       int64_t id = tag_set_id(*m, kept);
@@ -518,8 +512,8 @@ class PostgresqlOutput final : public Output {
       ids.push_back(std::to_string(id));
       std::vector<const char*> row(columns.size(), nullptr);
       row[0] = ids.back().c_str();
-      for (const Tag* t : kept) {
-        std::string column = truncate_identifier(t->key);
+      for (const TagRef& t : kept) {
+        std::string column = truncate_identifier(t.key);
         const std::string& type = column_type(state, column);
         if (!column_accepts_text(type)) {
           warn_once("tagtype:" + plan.tag_table + ":" + column,
@@ -527,7 +521,7 @@ class PostgresqlOutput final : public Output {
                         ": its column has type " + type + ", not text");
           continue;
         }
-        row[position[column]] = t->value.c_str();
+        row[position[column]] = values.emplace_back(t.value).c_str();
       }
       rows.push_back(std::move(row));
       inserted.push_back(id);
@@ -602,28 +596,28 @@ class PostgresqlOutput final : public Output {
   // Points the row's text cells at the metric's measurement name, tag_id or tag values.
   void place_texts(const TablePlan& plan, const CopyLayout& layout, const Metric& m, CopyRow& row) {
     if (layout.measurement != 0 && takes_text(plan, layout, layout.measurement)) {
-      row.texts[layout.measurement] = &m.name();
+      row.texts[layout.measurement] = m.name();
     }
     if (layout.tag_id != 0) {
       row.id_text = std::to_string(tag_set_id(m, row.kept));
-      row.texts[layout.tag_id] = &row.id_text;
+      row.texts[layout.tag_id] = row.id_text;
       return;
     }
-    for (const Tag& t : m.tags()) {
+    for (const TagRef t : m.tags()) {
       if (t.key.empty()) continue;
       auto it = layout.position.find(identifier_part(t.key));
       if (it == layout.position.end() || it->second < layout.first_tag ||
           it->second >= layout.first_field) {
         continue;
       }
-      if (takes_text(plan, layout, it->second)) row.texts[it->second] = &t.value;
+      if (takes_text(plan, layout, it->second)) row.texts[it->second] = t.value;
     }
   }
 
   // Points the row's value cells at the metric's fields, where their columns take them.
   void place_values(const TablePlan& plan, const CopyLayout& layout, const Metric& m,
                     CopyRow& row) {
-    for (const Field& f : m.fields()) {
+    for (const FieldRef f : m.fields()) {
       if (f.key.empty()) continue;
       auto it = layout.position.find(identifier_part(f.key));
       // Never into the time, measurement or tag_id column, whatever the field is called.
@@ -643,7 +637,7 @@ class PostgresqlOutput final : public Output {
 
   void append_row(std::string& data, const TablePlan& plan, const CopyLayout& layout,
                   const Metric& m, CopyRow& row) {
-    std::fill(row.texts.begin(), row.texts.end(), nullptr);
+    std::fill(row.texts.begin(), row.texts.end(), std::nullopt);
     std::fill(row.values.begin(), row.values.end(), nullptr);
     place_texts(plan, layout, m, row);
     place_values(plan, layout, m, row);
@@ -651,7 +645,7 @@ class PostgresqlOutput final : public Output {
     for (size_t i = 1; i < layout.columns.size(); ++i) {
       data.push_back('\t');
       // A tag wins over a field of the same name (field_usable already left such fields out).
-      if (row.texts[i] != nullptr) {
+      if (row.texts[i].has_value()) {
         append_copy_text(data, *row.texts[i]);
       } else if (row.values[i] != nullptr) {
         append_copy_value(data, *row.values[i]);

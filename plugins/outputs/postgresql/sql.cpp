@@ -236,7 +236,7 @@ void append_copy_timestamp(std::string& out, int64_t time_ns, bool with_time_zon
   if (with_time_zone) out += "+00";
 }
 
-int64_t tag_id(std::span<const Tag> tags) {
+int64_t tag_id(std::span<const TagRef> tags) {
   uint64_t hash = 14695981039346656037ull;
   auto mix = [&](std::string_view bytes) {
     for (char c : bytes) {
@@ -245,7 +245,7 @@ int64_t tag_id(std::span<const Tag> tags) {
     }
     hash *= 1099511628211ull;  // a 0 byte after each part (its xor changes nothing)
   };
-  for (const Tag& tag : tags) {
+  for (const TagRef& tag : tags) {
     mix(tag.key);
     mix(tag.value);
   }

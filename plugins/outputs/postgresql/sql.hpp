@@ -44,7 +44,7 @@ void append_copy_timestamp(std::string& out, int64_t time_ns, bool with_time_zon
 
 // The id of a tag set in the tag table: 64-bit FNV-1a over the sorted key/value pairs, as a
 // signed bigint. The same tags give the same id in every agent.
-int64_t tag_id(std::span<const Tag> tags);
+int64_t tag_id(std::span<const TagRef> tags);
 
 // What to do about an error, from its SQLSTATE (empty when the error did not come from the
 // server, e.g. a lost connection).

@@ -85,14 +85,14 @@ size_t MetricStore::series_count() const {
 std::string MetricStore::labels_of(const Metric& metric) const {
   std::vector<std::pair<std::string, std::string_view>> labels;
   labels.reserve(metric.tags().size());
-  for (const Tag& tag : metric.tags()) {
+  for (const TagRef tag : metric.tags()) {
     // These tags carry a bucket's bound and a quantile, which are parts of one series.
     if (metric.type() == ValueType::kHistogram && tag.key == "le") continue;
     if (metric.type() == ValueType::kSummary && tag.key == "quantile") continue;
     if (auto name = sanitize_label_name(tag.key)) labels.emplace_back(std::move(*name), tag.value);
   }
   if (options_.string_as_label) {
-    for (const Field& field : metric.fields()) {
+    for (const FieldRef field : metric.fields()) {
       const auto* text = std::get_if<std::string>(&field.value);
       if (text == nullptr) continue;
       if (auto name = sanitize_label_name(field.key)) labels.emplace_back(std::move(*name), *text);
@@ -133,7 +133,7 @@ MetricStore::Series* MetricStore::series_for(const std::string& name, ValueType 
 }
 
 void MetricStore::add_scalar(const Metric& metric, const std::string& labels, int64_t now_ns) {
-  for (const Field& field : metric.fields()) {
+  for (const FieldRef field : metric.fields()) {
     auto value = sample_value(field.value);
     if (!value) continue;
     auto name = sanitize_metric_name(scalar_family_name(metric.name(), field.key, metric.type()));
@@ -152,7 +152,7 @@ void MetricStore::add_histogram(const Metric& metric, const std::string& labels,
   if (auto tag = metric.tag("le")) le = parse_bound(*tag);
   Series flat;
   bool has_flat = false;
-  for (const Field& field : metric.fields()) {
+  for (const FieldRef field : metric.fields()) {
     std::string_view key = field.key;
     if (ends_with(key, "_bucket") || ends_with(key, "_sum") || ends_with(key, "_count")) {
       bool bucket = ends_with(key, "_bucket");
@@ -215,7 +215,7 @@ void MetricStore::add_summary(const Metric& metric, const std::string& labels, i
   if (has_quantile_tag) quantile = parse_bound(*metric.tag("quantile"));
   Series flat;
   bool has_flat = false;
-  for (const Field& field : metric.fields()) {
+  for (const FieldRef field : metric.fields()) {
     std::string_view key = field.key;
     bool sum = ends_with(key, "_sum");
     bool count_field = ends_with(key, "_count");

@@ -243,7 +243,7 @@ class CsvParser : public Parser {
     ensure_roles(fields.size());
 
     Metric metric(config_.metric_name, now);
-    metric.reserve_fields(fields.size());
+    metric.reserve(0, fields.size(), fields.size() * 16);
     for (size_t i = 0; i < fields.size(); ++i) {
       std::string_view value = fields[i].text;
       const Column& col = roles_[i];

@@ -378,7 +378,9 @@ class MessageParser {
   }
 
   static void set_tags(Metric& m, const std::vector<Tag>& labels) {
-    m.reserve_tags(labels.size() + 1);
+    size_t chars = 0;
+    for (const Tag& t : labels) chars += t.key.size() + t.value.size();
+    m.reserve(labels.size() + 1, 1, chars + 24);
     for (const Tag& t : labels) m.append_sorted_tag(t.key, t.value);
   }
 
@@ -403,10 +405,11 @@ class MessageParser {
     }
     Metric m(v1 ? std::move(s.name) : std::string("prometheus"), time_of(s.time_ms), type);
     if (!v1) field = std::move(s.name);
-    m.reserve_tags(s.labels.size());
-    for (Tag& t : s.labels) m.append_sorted_tag(std::move(t.key), std::move(t.value));
-    m.reserve_fields(1);
-    m.append_field(std::move(field), s.value);
+    size_t chars = field.size();
+    for (const Tag& t : s.labels) chars += t.key.size() + t.value.size();
+    m.reserve(s.labels.size(), 1, chars);
+    for (const Tag& t : s.labels) m.append_sorted_tag(t.key, t.value);
+    m.append_field(field, s.value);
     out_.push_back(std::move(m));
   }
 

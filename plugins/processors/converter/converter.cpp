@@ -116,9 +116,9 @@ class Converter final : public Processor {
 
   void convert_tags(Metric& m) {
     pending_.clear();
-    for (const Tag& t : m.tags()) {
+    for (const TagRef t : m.tags()) {
       Target target = tags_.match(t.key);
-      if (target != kNone) pending_.push_back({target, t.key, t.value});
+      if (target != kNone) pending_.push_back({target, std::string(t.key), std::string(t.value)});
     }
     for (PendingTag& p : pending_) {
       m.remove_tag(p.key);
@@ -183,11 +183,12 @@ class Converter final : public Processor {
   }
 
   void convert_fields(Metric& m) {
-    auto& fields = m.mutable_fields();
-    remove_.assign(fields.size(), false);
+    const size_t count = m.fields().size();
+    remove_.assign(count, false);
     bool removing = false;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      Field& f = fields[i];
+    for (size_t i = 0; i < count; ++i) {
+      // Taken afresh for each field: set_name and set_tag below may move the metric's storage.
+      const MutableFieldRef f = m.mutable_fields()[i];
       Target target = fields_.match(f.key);
       if (target == kNone) continue;
       switch (target) {
@@ -223,23 +224,19 @@ class Converter final : public Processor {
       }
     }
     if (!removing) return;
-    size_t out = 0;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (remove_[i]) continue;
-      if (out != i) fields[out] = std::move(fields[i]);
-      ++out;
-    }
-    fields.resize(out);
+    size_t i = 0;
+    m.retain_fields([&](const FieldRef&) { return !remove_[i++]; });
   }
 
   template <typename T>
-  void convert_in_place(Field& f, std::optional<T> v, const char* type, size_t i, bool& removing) {
+  void convert_in_place(const MutableFieldRef& f, std::optional<T> v, const char* type, size_t i,
+                        bool& removing) {
     if (v) {
       f.value = *v;
       return;
     }
-    log_.error("cannot convert field \"" + f.key + "\" value \"" + to_text(f.value) + "\" to " +
-               type + "; dropped");
+    log_.error("cannot convert field \"" + std::string(f.key) + "\" value \"" + to_text(f.value) +
+               "\" to " + type + "; dropped");
     remove_[i] = removing = true;
   }
 

@@ -72,18 +72,18 @@ class Dedup final : public Processor {
     if (it == cache_.end()) it = cache_.emplace(key_, Series{}).first;
     Series& s = it->second;
     bool pass = s.fields.empty();
-    for (const Field& f : m.fields()) {
+    for (const FieldRef f : m.fields()) {
       if (pass) break;
       Series::Seen* seen = s.find(f.key);
       pass = seen == nullptr || !(seen->value == f.value) || m.time() - seen->time >= interval_;
     }
     if (!pass) return false;
-    for (const Field& f : m.fields()) {
+    for (const FieldRef f : m.fields()) {
       if (Series::Seen* seen = s.find(f.key)) {
         seen->value = f.value;
         seen->time = m.time();
       } else {
-        s.fields.push_back({f.key, f.value, m.time()});
+        s.fields.push_back({std::string(f.key), f.value, m.time()});
       }
     }
     if (m.time() > s.newest) s.newest = m.time();
@@ -93,7 +93,7 @@ class Dedup final : public Processor {
   void series_key(const Metric& m) {
     key_.clear();
     key_ += m.name();
-    for (const Tag& t : m.tags()) {
+    for (const TagRef t : m.tags()) {
       key_ += '\0';
       key_ += t.key;
       key_ += '\0';

@@ -91,7 +91,7 @@ class Enum final : public Processor {
     new_tags_.clear();
     for (const Mapping& mapping : mappings_) {
       if (!mapping.fields.empty()) {
-        for (const Field& f : m.fields()) {
+        for (const FieldRef f : m.fields()) {
           if (!mapping.fields.matches(f.key)) continue;
           std::string_view text;
           switch (f.value.index()) {
@@ -111,15 +111,15 @@ class Enum final : public Processor {
               continue;  // floats are not mapped, as in Telegraf
           }
           if (const Mapped* to = mapping.lookup(text)) {
-            new_fields_.push_back({mapping.dest.empty() ? f.key : mapping.dest, to});
+            new_fields_.push_back({std::string(mapping.dest.empty() ? f.key : mapping.dest), to});
           }
         }
       }
       if (!mapping.tags.empty()) {
-        for (const Tag& t : m.tags()) {
+        for (const TagRef t : m.tags()) {
           if (!mapping.tags.matches(t.key)) continue;
           if (const Mapped* to = mapping.lookup(t.value)) {
-            new_tags_.push_back({mapping.dest.empty() ? t.key : mapping.dest, to});
+            new_tags_.push_back({std::string(mapping.dest.empty() ? t.key : mapping.dest), to});
           }
         }
       }

@@ -123,10 +123,10 @@ class Regex final : public Processor {
   void rewrite_tags(const ValueRule& r, Metric& m) {
     // The tags are read first: writing a result key may insert a tag.
     pending_.clear();
-    for (const Tag& t : m.tags()) {
+    for (const TagRef t : m.tags()) {
       if (!r.keys.matches(t.key)) continue;
       if (!r.pattern->replace_all(t.value, r.replacement, result_)) continue;
-      pending_.push_back({r.result_key.empty() ? t.key : r.result_key, result_});
+      pending_.push_back({std::string(r.result_key.empty() ? t.key : r.result_key), result_});
     }
     for (Tag& p : pending_) {
       if (r.append && !r.result_key.empty()) {
@@ -138,7 +138,7 @@ class Regex final : public Processor {
 
   void rewrite_fields(const ValueRule& r, Metric& m) {
     pending_.clear();
-    for (Field& f : m.mutable_fields()) {
+    for (const MutableFieldRef f : m.mutable_fields()) {
       const std::string* value = std::get_if<std::string>(&f.value);
       if (value == nullptr || !r.keys.matches(f.key)) continue;
       if (!r.pattern->replace_all(*value, r.replacement, result_)) continue;
@@ -154,10 +154,10 @@ class Regex final : public Processor {
   void rename_tags(const RenameRule& r, Metric& m) {
     pending_.clear();
     renamed_.clear();
-    for (const Tag& t : m.tags()) {
+    for (const TagRef t : m.tags()) {
       if (!r.pattern->replace_all(t.key, r.replacement, result_) || result_ == t.key) continue;
-      renamed_.push_back(t.key);
-      pending_.push_back({result_, t.value});
+      renamed_.emplace_back(t.key);
+      pending_.push_back({result_, std::string(t.value)});
     }
     for (size_t i = 0; i < pending_.size(); ++i) {
       if (r.keep && m.has_tag(pending_[i].key)) continue;
@@ -167,20 +167,17 @@ class Regex final : public Processor {
   }
 
   void rename_fields(const RenameRule& r, Metric& m) {
-    auto& fields = m.mutable_fields();
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (!r.pattern->replace_all(fields[i].key, r.replacement, result_) ||
-          result_ == fields[i].key) {
-        continue;
-      }
+    for (size_t i = 0; i < m.fields().size(); ++i) {
+      const std::string_view key = m.fields()[i].key;
+      if (!r.pattern->replace_all(key, r.replacement, result_) || result_ == key) continue;
       bool taken = m.field(result_) != nullptr;
       if (taken && r.keep) continue;
       // The field keeps its place; one already named so gives way.
-      std::string old_key = fields[i].key;
+      const std::string old_key(key);
       if (taken) m.remove_field(result_);
-      m.find_field(old_key)->key = result_;
-      // The vector may have shifted: find where the next field now is.
-      for (i = 0; i < fields.size() && fields[i].key != result_; ++i) {
+      m.rename_field(old_key, result_);
+      // The fields may have shifted: find where the next field now is.
+      for (i = 0; i < m.fields().size() && m.fields()[i].key != result_; ++i) {
       }
     }
   }

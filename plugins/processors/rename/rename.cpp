@@ -65,7 +65,7 @@ class Rename final : public Processor {
         if (m.field(r.from) == nullptr || r.from == r.dest) return;
         // The renamed field keeps its place; a field already named `dest` gives way to it.
         m.remove_field(r.dest);
-        m.find_field(r.from)->key = r.dest;
+        m.rename_field(r.from, r.dest);
         break;
       }
     }

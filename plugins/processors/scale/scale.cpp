@@ -74,7 +74,7 @@ class Scale final : public Processor {
   Batch process(Batch batch) override {
     for (Metric& m : batch) {
       for (const Scaling& s : scalings_) {
-        for (Field& f : m.mutable_fields()) {
+        for (const MutableFieldRef f : m.mutable_fields()) {
           if (!s.fields.matches(f.key)) continue;
           double v = 0;
           switch (f.value.index()) {
@@ -91,7 +91,8 @@ class Scale final : public Processor {
               v = std::get<bool>(f.value) ? 1 : 0;
               break;
             default:
-              log_.error("cannot scale field \"" + f.key + "\" of " + m.name() + ": not a number");
+              log_.error("cannot scale field \"" + std::string(f.key) + "\" of " + m.name() +
+                         ": not a number");
               continue;
           }
           f.value = s.apply(v);

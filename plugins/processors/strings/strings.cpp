@@ -150,13 +150,13 @@ class Strings final : public Processor {
           break;
         }
         pending_.clear();
-        for (const Tag& t : m.tags()) {
+        for (const TagRef t : m.tags()) {
           if (!r.keys.matches(t.key)) continue;
-          std::string dest = r.wildcard || r.dest.empty() ? t.key : r.dest;
+          std::string dest(r.wildcard || r.dest.empty() ? t.key : r.dest);
           if (r.op.apply(t.value, out_)) {
             pending_.push_back({std::move(dest), out_});
           } else if (dest != t.key) {
-            pending_.push_back({std::move(dest), t.value});
+            pending_.push_back({std::move(dest), std::string(t.value)});
           }
         }
         for (Tag& p : pending_) m.set_tag(p.key, p.value);
@@ -164,7 +164,7 @@ class Strings final : public Processor {
       }
       case Target::kField: {
         pending_.clear();
-        for (Field& f : m.mutable_fields()) {
+        for (const MutableFieldRef f : m.mutable_fields()) {
           const std::string* s = std::get_if<std::string>(&f.value);
           if (s == nullptr || !r.keys.matches(f.key)) continue;
           bool changed = r.op.apply(*s, out_);
@@ -180,27 +180,24 @@ class Strings final : public Processor {
       case Target::kTagKey: {
         pending_.clear();
         renamed_.clear();
-        for (const Tag& t : m.tags()) {
+        for (const TagRef t : m.tags()) {
           if (!r.keys.matches(t.key) || !r.op.apply(t.key, out_) || out_ == t.key) continue;
-          renamed_.push_back(t.key);
-          pending_.push_back({out_, t.value});
+          renamed_.emplace_back(t.key);
+          pending_.push_back({out_, std::string(t.value)});
         }
         for (const std::string& k : renamed_) m.remove_tag(k);
         for (Tag& p : pending_) m.set_tag(p.key, p.value);
         break;
       }
       case Target::kFieldKey: {
-        auto& fields = m.mutable_fields();
-        for (size_t i = 0; i < fields.size(); ++i) {
-          if (!r.keys.matches(fields[i].key) || !r.op.apply(fields[i].key, out_) ||
-              out_ == fields[i].key) {
-            continue;
-          }
+        for (size_t i = 0; i < m.fields().size(); ++i) {
+          const std::string_view key = m.fields()[i].key;
+          if (!r.keys.matches(key) || !r.op.apply(key, out_) || out_ == key) continue;
           // Keeps its place; a field that already has the new key gives way.
-          std::string old_key = fields[i].key;
+          const std::string old_key(key);
           m.remove_field(out_);
-          m.find_field(old_key)->key = out_;
-          for (i = 0; i < fields.size() && fields[i].key != out_; ++i) {
+          m.rename_field(old_key, out_);
+          for (i = 0; i < m.fields().size() && m.fields()[i].key != out_; ++i) {
           }
         }
         break;

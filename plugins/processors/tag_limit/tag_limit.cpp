@@ -36,7 +36,7 @@ class TagLimit final : public Processor {
       if (count <= limit) continue;
       // The tags not in `keep` go, in key order, until the metric is within the limit.
       size_t to_remove = count - limit;
-      m.retain_tags([&](const Tag& t) {
+      m.retain_tags([&](const TagRef& t) {
         if (to_remove == 0 || std::binary_search(keep_.begin(), keep_.end(), t.key)) return true;
         --to_remove;
         return false;

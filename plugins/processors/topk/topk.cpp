@@ -115,7 +115,7 @@ class TopK final : public Processor {
     key_ = m.name();
     key_ += '&';
     if (!group_by_.empty()) {
-      for (const Tag& t : m.tags()) {
+      for (const TagRef t : m.tags()) {
         if (!group_by_.matches(t.key)) continue;
         key_ += t.key;
         key_ += '=';

@@ -68,7 +68,7 @@ class JsonSerializer final : public Serializer {
   void append_object(const Metric& metric, std::string& out) const {
     out += "{\"fields\":{";
     bool first = true;
-    for (const Field& f : metric.fields()) {
+    for (const FieldRef f : metric.fields()) {
       // JSON has no NaN or infinity: such values are left out, as line protocol does.
       if (const double* d = std::get_if<double>(&f.value); d && !std::isfinite(*d)) continue;
       if (!first) out += ',';

@@ -266,7 +266,7 @@ TEST_CASE("max_line_bytes with many fields and a long header keeps every field")
     CHECK(part.name() == m.name());
     CHECK(part.tags() == m.tags());
     CHECK(part.time() == m.time());
-    for (const auto& f : part.fields()) CHECK(f == m.fields()[fields++]);
+    for (const auto f : part.fields()) CHECK(f == m.fields()[fields++]);
   }
   CHECK(fields == 200);
 }

@@ -59,7 +59,7 @@ void check_split(lp::Parser& parser, const sluice::Metric& metric, size_t max_li
         part.time() != metric.time()) {
       fail("split line lost its header", text);
     }
-    for (const sluice::Field& field : part.fields()) {
+    for (const sluice::FieldRef field : part.fields()) {
       while (next < metric.fields().size() && !(metric.fields()[next] == field)) ++next;
       if (next == metric.fields().size()) fail("split lines changed the fields", text);
       ++next;

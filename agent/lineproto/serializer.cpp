@@ -456,7 +456,7 @@ std::optional<std::string> unwritable_reason(const Metric& metric,
     Metric one(metric.name(), metric.time());
     for (const TagRef tag : metric.tags()) one.append_sorted_tag(tag.key, tag.value);
     for (const FieldRef field : metric.fields()) {
-      one.retain_fields([](const FieldRef&) { return false; });
+      one.clear_fields();
       one.append_field(field.key, field.value);
       scratch.clear();
       serialize(one, scratch, single);

@@ -161,19 +161,16 @@ inline void assign_from_view(Metric& m, const sluice_metric& v) {
       m.append_sorted_tag(to_view(v.tags[i].key), to_view(v.tags[i].value));
     }
   }
-  // Values are overwritten in place when the keys are the same, in the same order; otherwise
-  // the fields are rebuilt (the metric's block keeps its room).
+  // Values are overwritten in place while the keys are the same, in the same order, and of
+  // known types; otherwise the fields are rebuilt (the metric's block keeps its room).
   Metric::MutableFieldList fields = m.mutable_fields();
   bool in_place = fields.size() == v.field_count;
   for (size_t i = 0; in_place && i < v.field_count; ++i) {
     in_place =
-        equal(fields[i].key, to_view(v.fields[i].key)) && v.fields[i].type <= SLUICE_FIELD_STRING;
+        equal(fields[i].key, to_view(v.fields[i].key)) && field_value(v.fields[i], fields[i].value);
   }
-  if (in_place) {
-    for (size_t i = 0; i < v.field_count; ++i) field_value(v.fields[i], fields[i].value);
-    return;
-  }
-  m.retain_fields([](const FieldRef&) { return false; });
+  if (in_place) return;
+  m.clear_fields();
   FieldValue value;
   for (size_t i = 0; i < v.field_count; ++i) {
     if (field_value(v.fields[i], value)) m.append_field(to_view(v.fields[i].key), std::move(value));

@@ -231,7 +231,8 @@ class Metric {
   template <typename Pred>
   void retain_tags(Pred keep) {
     ++revision_;
-    block_.filter_tags([&](size_t i) { return keep(item_tag(i)); });
+    const TagList tags = this->tags();  // each item is read before the filter moves past it
+    block_.filter_tags([&](size_t i) { return keep(tags[i]); });
   }
   void clear_tags() {
     ++revision_;
@@ -293,7 +294,12 @@ class Metric {
   template <typename Pred>
   void retain_fields(Pred keep) {
     ++revision_;
-    block_.filter_fields([&](size_t i) { return keep(item_field(i)); });
+    const FieldList fields = this->fields();  // each item is read before the filter moves it
+    block_.filter_fields([&](size_t i) { return keep(fields[i]); });
+  }
+  void clear_fields() {
+    ++revision_;
+    block_.filter_fields([](size_t) { return false; });
   }
   // Orders the fields by key (stable).
   void sort_fields() {
@@ -326,25 +332,19 @@ class Metric {
   }
 
  private:
-  TagRef item_tag(size_t i) const { return {block_.tag_key(i), block_.tag_value(i)}; }
-  FieldRef item_field(size_t i) const { return {block_.field_key(i), block_.field_value(i)}; }
-
   size_t tag_lower_bound(std::string_view key) const {
-    size_t lo = 0, hi = block_.tag_count();
-    while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      if (block_.tag_key(mid) < key) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
+    const TagList tags = this->tags();
+    return static_cast<size_t>(
+        std::lower_bound(tags.begin(), tags.end(), key,
+                         [](const TagRef& t, std::string_view k) { return t.key < k; }) -
+        tags.begin());
   }
+  // The field's position, or field_count() when there is none.
   size_t field_index(std::string_view key) const {
-    size_t i = 0;
-    while (i < block_.field_count() && block_.field_key(i) != key) ++i;
-    return i;
+    const FieldList fields = this->fields();
+    return static_cast<size_t>(std::find_if(fields.begin(), fields.end(),
+                                            [&](const FieldRef& f) { return f.key == key; }) -
+                               fields.begin());
   }
 
   // Moves a std::string rvalue in; copies anything else once, straight into `to` (parsers that

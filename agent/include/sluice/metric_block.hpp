@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -208,8 +209,7 @@ class MetricBlock {
     h_->field_count = kept;
   }
   // Reorders the fields so that the new i-th is the old order[i]; `order` is a permutation.
-  template <typename Order>
-  void permute_fields(const Order& order) {
+  void permute_fields(std::span<const uint32_t> order) {
     MetricBlock sorted;
     sorted.allocate(tag_count(), field_count(), live_chars());
     for (size_t i = 0; i < tag_count(); ++i) sorted.append_tag(tag_key(i), tag_value(i));
